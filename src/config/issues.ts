@@ -1,0 +1,28 @@
+import type { z } from 'zod';
+
+/** Formats a zod issue path the way people write it: `teams[1].seniors`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** Turns a zod error into `{ path, message }` pairs, one per problem, naming the field. */
+export function fieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((i) => {
+    let message = i.message;
+    if (i.code === 'unrecognized_keys') {
+      return { path: formatPath(i.path), message: `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` };
+    }
+    if (i.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required';
+    return { path: formatPath(i.path) || '(root)', message };
+  });
+}

@@ -1,0 +1,161 @@
+import cron from 'node-cron';
+import { z } from 'zod';
+import { parseDuration } from '../domain/duration.ts';
+import { AUTHOR_LEVELS, RISK_LEVELS } from '../domain/types.ts';
+import { DEFAULT_AI_DETECTION, DEFAULT_POLICY_RULES, DEFAULT_APPROVALS } from './defaults.ts';
+
+/**
+ * The one schema for `countersign.yml`. Every object is strict: an unknown key is an error,
+ * because a typo must never silently disable a rule.
+ */
+
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user id like U0123ABC');
+const userIds = z.array(userId, { error: 'expected an array of Slack user ids' });
+const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'expected a Slack channel id like C0123ABC');
+const usergroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'expected a Slack user group id like S0123ABC');
+const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'expected a lowercase name (letters, digits, . _ -)');
+const duration = z.string().refine((v) => parseDuration(v) !== null, 'expected a duration like 30s, 30m, 2h or 3d');
+const cronExpr = z.string().refine((v) => cron.validate(v), 'expected a cron expression like "*/5 * * * *"');
+const timezone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected an IANA time zone like UTC or Europe/Berlin');
+
+const levelList = z.array(z.enum(AUTHOR_LEVELS), { error: `expected a list of levels (${AUTHOR_LEVELS.join(', ')})` });
+
+export const conditionsSchema = z
+  .strictObject({
+    ai_assisted: z.boolean().optional().describe('AI-assisted or not'),
+    author_level: levelList.optional().describe("the author's level is one of these"),
+    environment: z.array(z.string().min(1)).optional().describe('the environment is one of these'),
+    services: z.array(name).optional().describe('the change touches one of these services'),
+    paths_match: z.array(z.string().min(1)).optional().describe('globs; true if any changed path matches'),
+    infra_destroys_at_least: z.number().int().min(1).optional().describe('the terraform plan deletes or replaces at least n resources'),
+    lines_changed_at_least: z.number().int().min(1).optional().describe('additions + deletions is at least n'),
+    ai_share_at_least: z.number().min(0).max(1).optional().describe('the declared AI share is at least this (0-1)'),
+  })
+  .refine((w) => Object.keys(w).length > 0, 'a rule needs at least one condition');
+
+export const ruleSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a kebab-case rule name'),
+  description: z.string().min(1).max(300),
+  when: conditionsSchema,
+  level: z.enum(RISK_LEVELS),
+});
+
+const approvalsSchema = z.strictObject({
+  low: z.number().int().min(0).max(10),
+  medium: z.number().int().min(0).max(10),
+  high: z.number().int().min(0).max(10),
+  critical: z.number().int().min(0).max(10),
+});
+
+export const configSchema = z
+  .strictObject({
+    slack: z
+      .strictObject({
+        approvals_channel: channelId.describe('fallback channel for approval cards'),
+        incidents_channel: channelId.describe('outage broadcasts'),
+        escalation_channel: channelId.describe('where stale requests escalate'),
+      })
+      .describe('where Countersign posts'),
+    teams: z
+      .array(
+        z.strictObject({
+          name: name,
+          channel: channelId.optional().describe("the team's senior channel: its approval cards go here"),
+          seniors: userIds.default([]).describe('Slack user ids allowed to sign off this team\'s changes'),
+          seniors_usergroup: usergroupId.optional().describe('members of this Slack user group may sign off too'),
+          escalation_contacts: userIds.optional().describe('mentioned when a request escalates'),
+          escalation_usergroup: usergroupId.optional().describe('mentioned when a request escalates'),
+        }),
+      )
+      .min(1, 'expected at least one team'),
+    services: z
+      .array(
+        z.strictObject({
+          name: name,
+          team: name.describe('the owning team'),
+          depends_on: z.array(name).default([]).describe('services this one depends on'),
+        }),
+      )
+      .min(1, 'expected at least one service'),
+    engineers: z
+      .array(
+        z.strictObject({
+          slack: userId.optional(),
+          github: z.string().min(1).max(100).optional(),
+          email: z.string().email('expected an email address').optional(),
+          name: z.string().min(1).max(100).optional(),
+          level: z.enum(['junior', 'mid', 'senior', 'principal'], { error: 'expected junior, mid, senior or principal' }),
+        }).refine((e) => e.slack || e.github || e.email, 'an engineer needs at least one of slack, github or email'),
+      )
+      .default([]),
+    ai_detection: z
+      .strictObject({
+        assistants: z.array(z.string().min(1)).default(DEFAULT_AI_DETECTION.assistants).describe('names that mark a Co-authored-by trailer as an AI assistant'),
+        labels: z.array(z.string().min(1)).default(DEFAULT_AI_DETECTION.labels).describe('PR labels that mark a change as AI-assisted'),
+        bot_accounts: z.array(z.string().min(1)).default([]).describe('GitHub logins treated as bots besides those ending in [bot]'),
+      })
+      .default(DEFAULT_AI_DETECTION),
+    policy: z
+      .strictObject({
+        rules: z.array(ruleSchema).default(DEFAULT_POLICY_RULES),
+        approvals: approvalsSchema.default(DEFAULT_APPROVALS).describe('sign-offs needed per risk level'),
+      })
+      .default({ rules: DEFAULT_POLICY_RULES, approvals: DEFAULT_APPROVALS }),
+    escalation: z
+      .strictObject({
+        schedule: cronExpr.default('*/5 * * * *').describe('how often the escalation sweep runs'),
+        digest: cronExpr.default('0 9 * * 1-5').describe('when the daily digest is posted, in `timezone`'),
+        timezone: timezone.default('UTC'),
+        remind_after: duration.default('30m'),
+        escalate_after: duration.default('2h'),
+        expire_after: duration.default('72h'),
+      })
+      .default({ schedule: '*/5 * * * *', digest: '0 9 * * 1-5', timezone: 'UTC', remind_after: '30m', escalate_after: '2h', expire_after: '72h' }),
+    incidents: z
+      .strictObject({
+        lookback: duration.default('24h').describe('how far before an incident deployments are suspects'),
+      })
+      .default({ lookback: '24h' }),
+  })
+  .superRefine((cfg, ctx) => {
+    const teamNames = new Set<string>();
+    cfg.teams.forEach((t, i) => {
+      if (teamNames.has(t.name)) ctx.addIssue({ code: 'custom', path: ['teams', i, 'name'], message: `duplicate team "${t.name}"` });
+      teamNames.add(t.name);
+    });
+    const serviceNames = new Set(cfg.services.map((s) => s.name));
+    const seen = new Set<string>();
+    cfg.services.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `duplicate service "${s.name}"` });
+      seen.add(s.name);
+      if (!teamNames.has(s.team)) ctx.addIssue({ code: 'custom', path: ['services', i, 'team'], message: `unknown team "${s.team}"` });
+      s.depends_on.forEach((d, j) => {
+        if (!serviceNames.has(d)) ctx.addIssue({ code: 'custom', path: ['services', i, 'depends_on', j], message: `unknown service "${d}"` });
+      });
+    });
+    const ruleNames = new Set<string>();
+    cfg.policy.rules.forEach((r, i) => {
+      if (ruleNames.has(r.name)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'name'], message: `duplicate rule "${r.name}"` });
+      ruleNames.add(r.name);
+      r.when.services?.forEach((svc, j) => {
+        if (!serviceNames.has(svc)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'when', 'services', j], message: `unknown service "${svc}"` });
+      });
+    });
+    const e = cfg.escalation;
+    const [remind, escalate, expire] = [e.remind_after, e.escalate_after, e.expire_after].map((d) => parseDuration(d)!);
+    if (!(remind < escalate && escalate < expire)) {
+      ctx.addIssue({ code: 'custom', path: ['escalation'], message: 'expected remind_after < escalate_after < expire_after' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type PolicyRule = z.infer<typeof ruleSchema>;
+export type RuleConditions = PolicyRule['when'];
+export type Approvals = z.infer<typeof approvalsSchema>;

@@ -1,0 +1,115 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema.ts';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A database handle or a transaction: repositories accept either. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+/** Project root, resolved from this file so it works however the process was started. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const MIGRATIONS_DIR = process.env.COUNTERSIGN_MIGRATIONS_DIR || resolve(PROJECT_ROOT, 'drizzle');
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** Applies the committed drizzle migrations. */
+  migrate(): Promise<void>;
+  /** Runs a raw query and returns its rows, whichever driver is underneath. */
+  rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  /** True when the database answers and every migration is applied. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+  /** The PGlite instance (tests clone it); undefined on postgres. */
+  pglite?: PGlite;
+}
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'pglite'; dataDir: string | null };
+
+/** `postgres://…` → real Postgres; unset → PGlite persisted in `dataDir`; `memory://` → in-memory PGlite. */
+export function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarget {
+  if (!url) return { kind: 'pglite', dataDir };
+  if (url === 'memory://' || url === 'memory:') return { kind: 'pglite', dataDir: null };
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+  throw new Error('DATABASE_URL: expected postgres://…, memory:// or unset (embedded database in .data/)');
+}
+
+async function expectedMigrations(): Promise<number> {
+  const { readFileSync } = await import('node:fs');
+  const journal = JSON.parse(readFileSync(resolve(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
+  return journal.entries.length;
+}
+
+function wrap(db: Db, kind: Database['kind'], run: (q: SQL) => Promise<unknown>, extra: Pick<Database, 'migrate' | 'close'> & { pglite?: PGlite }): Database {
+  const rows = async <T>(q: SQL): Promise<T[]> => {
+    const r = await run(q);
+    return (Array.isArray(r) ? r : (r as { rows: T[] }).rows) as T[];
+  };
+  let migrationsNeeded: number | null = null;
+  return {
+    db,
+    kind,
+    rows,
+    ...extra,
+    async ready() {
+      try {
+        migrationsNeeded ??= await expectedMigrations();
+        const [r] = await rows<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+        return r.n >= migrationsNeeded;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** Opens real Postgres through postgres.js. Migrations run on their own single-connection client. */
+export function openPostgres(url: string, opts: { max?: number } = {}): Database {
+  const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 5, idle_timeout: 30 });
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  return wrap(db, 'postgres', (q) => db.execute(q), {
+    async migrate() {
+      const mc = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        await migratePostgres(drizzlePostgres(mc), { migrationsFolder: MIGRATIONS_DIR });
+      } finally {
+        await mc.end();
+      }
+    },
+    close: () => client.end({ timeout: 5 }),
+  });
+}
+
+/** Wraps an existing PGlite instance (tests hand in a clone of a migrated template). */
+export function fromPglite(pg: PGlite): Database {
+  const db = drizzlePglite(pg, { schema }) as unknown as Db;
+  return wrap(db, 'pglite', (q) => db.execute(q), {
+    migrate: () => migratePglite(drizzlePglite(pg), { migrationsFolder: MIGRATIONS_DIR }),
+    close: () => pg.close(),
+    pglite: pg,
+  });
+}
+
+/** Opens embedded PGlite, on disk (created on first run) or in memory. */
+export async function openPglite(dataDir: string | null): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pg = dataDir ? new PGlite(dataDir) : new PGlite();
+  await pg.waitReady;
+  return fromPglite(pg);
+}
+
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  return target.kind === 'postgres' ? openPostgres(target.url) : openPglite(target.dataDir);
+}

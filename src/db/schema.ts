@@ -1,0 +1,83 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, real, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { AiAssessment, Commit, DiffStats, InfraSummary, ResolvedAuthor, RiskReason } from '../domain/types.ts';
+
+// Every pgEnum must be exported, or drizzle-kit silently leaves it out of the migration.
+export const riskLevelEnum = pgEnum('risk_level', ['low', 'medium', 'high', 'critical']);
+export const changeStatusEnum = pgEnum('change_status', ['pending', 'approved', 'approved_breakglass', 'rejected', 'expired', 'cancelled']);
+export const decisionEnum = pgEnum('decision', ['approved', 'rejected']);
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const changes = pgTable(
+  'changes',
+  {
+    id: serial('id').primaryKey(),
+    source: text('source').notNull(),
+    externalId: text('external_id').notNull(),
+    title: text('title').notNull(),
+    description: text('description'),
+    url: text('url'),
+    services: text('services').array().notNull(),
+    environment: text('environment').notNull(),
+    team: text('team').notNull(),
+    author: jsonb('author').$type<ResolvedAuthor>().notNull(),
+    authorSlackId: text('author_slack_id'),
+    ai: jsonb('ai').$type<AiAssessment>().notNull(),
+    aiAssisted: boolean('ai_assisted').notNull(),
+    labels: jsonb('labels').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    commits: jsonb('commits').$type<Commit[]>().notNull().default(sql`'[]'::jsonb`),
+    headSha: text('head_sha'),
+    diff: jsonb('diff').$type<DiffStats>(),
+    infra: jsonb('infra').$type<InfraSummary>(),
+    riskLevel: riskLevelEnum('risk_level').notNull(),
+    riskReasons: jsonb('risk_reasons').$type<RiskReason[]>().notNull(),
+    approvalsRequired: integer('approvals_required').notNull(),
+    status: changeStatusEnum('status').notNull(),
+    round: integer('round').notNull().default(1),
+    submittedBy: text('submitted_by').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+    decidedAt: ts('decided_at'),
+  },
+  (t) => [
+    uniqueIndex('changes_source_external_id_idx').on(t.source, t.externalId),
+    index('changes_status_created_idx').on(t.status, t.createdAt),
+    index('changes_created_idx').on(t.createdAt),
+  ],
+);
+
+export const signOffs = pgTable(
+  'sign_offs',
+  {
+    id: serial('id').primaryKey(),
+    changeId: integer('change_id').notNull().references(() => changes.id),
+    reviewer: text('reviewer').notNull(),
+    decision: decisionEnum('decision').notNull(),
+    reason: text('reason'),
+    round: integer('round').notNull(),
+    headSha: text('head_sha'),
+    at: ts('at').notNull(),
+  },
+  // One sign-off per person per review round: a double click can never count twice.
+  (t) => [uniqueIndex('sign_offs_once_per_round_idx').on(t.changeId, t.round, t.reviewer)],
+);
+
+/** Append-only: who did what, when and why. A trigger refuses UPDATE and DELETE. */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    changeId: integer('change_id'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  },
+  (t) => [index('audit_events_change_idx').on(t.changeId, t.id)],
+);
+
+export type ChangeRow = typeof changes.$inferSelect;
+export type NewChangeRow = typeof changes.$inferInsert;
+export type SignOffRow = typeof signOffs.$inferSelect;
+export type AuditRow = typeof auditEvents.$inferSelect;

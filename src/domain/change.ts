@@ -1,0 +1,43 @@
+import type { AiAssessment, ChangeStatus, Commit, DiffStats, InfraSummary, ResolvedAuthor, Risk, SignOff } from './types.ts';
+
+/** A registered change as the domain sees it. */
+export interface Change {
+  id: number;
+  key: string;
+  source: string;
+  external_id: string;
+  title: string;
+  description: string | null;
+  url: string | null;
+  services: string[];
+  environment: string;
+  team: string;
+  author: ResolvedAuthor;
+  ai: AiAssessment;
+  labels: string[];
+  commits: Commit[];
+  head_sha: string | null;
+  diff: DiffStats | null;
+  infra: InfraSummary | null;
+  risk: Risk;
+  approvals_required: number;
+  status: ChangeStatus;
+  round: number;
+  submitted_by: string;
+  created_at: Date;
+  updated_at: Date;
+  decided_at: Date | null;
+  sign_offs: SignOff[];
+}
+
+const KEY = /^CHG-(\d{1,9})$/i;
+
+export const changeKey = (id: number): string => `CHG-${id}`;
+
+/** The numeric id in `CHG-12` (case-insensitive), or null for anything else. */
+export function parseChangeKey(key: string): number | null {
+  const m = KEY.exec(key.trim());
+  if (!m) return null;
+  const id = Number(m[1]);
+  return id > 0 && id <= 2_147_483_647 ? id : null;
+}

@@ -1,0 +1,16 @@
+/** Domain refusals are values with codes; adapters turn them into HTTP answers or friendly Slack text. */
+export type RefusalCode =
+  | 'not_eligible'
+  | 'self_approval'
+  | 'already_decided'
+  | 'already_signed'
+  | 'reason_required'
+  | 'not_found';
+
+export interface Refusal {
+  ok: false;
+  code: RefusalCode;
+  message: string;
+}
+
+export const refuse = (code: RefusalCode, message: string): Refusal => ({ ok: false, code, message });

@@ -1,0 +1,43 @@
+import type { HistoryEntry } from '../db/repositories/audit.ts';
+import type { Change } from '../domain/change.ts';
+import { countApprovals } from '../domain/sign-off.ts';
+
+/** The API's JSON for a change. */
+export function presentChange(c: Change, history?: HistoryEntry[]) {
+  return {
+    key: c.key,
+    status: c.status,
+    title: c.title,
+    description: c.description,
+    url: c.url,
+    source: c.source,
+    external_id: c.external_id,
+    service: c.services[0],
+    services: c.services,
+    team: c.team,
+    environment: c.environment,
+    author: { slack_id: c.author.slack_id ?? null, github: c.author.github ?? null, email: c.author.email ?? null, name: c.author.name ?? null, level: c.author.level, bot: c.author.bot },
+    ai_assisted: c.ai.assisted,
+    ai_tool: c.ai.tool,
+    ai_share: c.ai.share,
+    ai_reasons: c.ai.reasons,
+    labels: c.labels,
+    head_sha: c.head_sha,
+    diff: c.diff,
+    infrastructure: c.infra,
+    risk: c.risk,
+    approvals_required: c.approvals_required,
+    approvals_received: countApprovals(c.sign_offs, c.round),
+    approvals: c.sign_offs.map((s) => ({ reviewer: s.reviewer, decision: s.decision, reason: s.reason ?? undefined, at: s.at.toISOString(), round: s.round, current: s.round === c.round })),
+    submitted_by: c.submitted_by,
+    created_at: c.created_at.toISOString(),
+    updated_at: c.updated_at.toISOString(),
+    decided_at: c.decided_at?.toISOString() ?? null,
+    ...(history && {
+      status_history: history
+        .filter((h) => h.action === 'status_changed')
+        .map((h) => ({ from: h.data.from ?? null, to: h.data.to, by: h.actor, at: h.at.toISOString(), reason: h.data.reason ?? undefined })),
+      history: history.map((h) => ({ at: h.at.toISOString(), actor: h.actor, action: h.action, ...h.data })),
+    }),
+  };
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { fieldIssues } from '../../config/issues.ts';
+import { CHANGE_STATUSES } from '../../domain/types.ts';
+import { cancelChange } from '../../use-cases/cancel-change.ts';
+import { changeInputSchema } from '../../use-cases/change-input.ts';
+import { checkGate } from '../../use-cases/check-gate.ts';
+import { getChange } from '../../use-cases/get-change.ts';
+import { listChanges } from '../../use-cases/list-changes.ts';
+import type { Deps } from '../../use-cases/ports.ts';
+import { registerChange } from '../../use-cases/register-change.ts';
+import { badRequest, HttpError, notFound } from '../errors.ts';
+import { presentChange } from '../present.ts';
+import type { HttpServer } from '../server.ts';
+
+const listQuery = z.strictObject({
+  status: z.enum(CHANGE_STATUSES, { error: `expected one of ${CHANGE_STATUSES.join(', ')}` }).optional(),
+  limit: z.string().regex(/^\d+$/, 'expected a number from 1 to 500').transform(Number).pipe(z.number().int().min(1, 'expected a number from 1 to 500').max(500, 'expected a number from 1 to 500')).default(50),
+});
+
+const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional(), by: z.string().trim().min(1).max(100).optional() }).optional();
+
+/** The change intake API, the deploy gate and cancellation. */
+export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
+  server.route('POST', '/api/changes', async (ctx) => {
+    const body = await ctx.json();
+    if (body === undefined) throw badRequest([{ path: '(root)', message: 'expected a JSON object body' }]);
+    const parsed = changeInputSchema.safeParse(body);
+    if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
+    const result = await registerChange(deps, parsed.data, ctx.caller);
+    if (!result.ok) throw badRequest(result.issues);
+    if (result.created) ctx.log.info({ key: result.change.key, risk: result.change.risk.level, status: result.change.status }, 'change registered');
+    return { status: result.created ? 201 : 200, body: presentChange(result.change) };
+  });
+
+  server.route('GET', '/api/changes', async (ctx) => {
+    const parsed = listQuery.safeParse(Object.fromEntries(ctx.query));
+    if (!parsed.success) throw badRequest(fieldIssues(parsed.error), 'the query is invalid');
+    const changes = await listChanges(deps, parsed.data);
+    return { status: 200, body: { changes: changes.map((c) => presentChange(c)) } };
+  });
+
+  server.route('GET', '/api/changes/:key', async (ctx) => {
+    const found = await getChange(deps, ctx.params.key);
+    if (!found) throw notFound(`change ${ctx.params.key}`);
+    return { status: 200, body: presentChange(found.change, found.history) };
+  });
+
+  server.route('GET', '/api/changes/:key/gate', async (ctx) => {
+    const found = await checkGate(deps, ctx.params.key);
+    if (!found) throw notFound(`change ${ctx.params.key}`);
+    const { change, gate } = found;
+    return { status: gate.httpStatus, body: { key: change.key, status: change.status, allowed: gate.allowed } };
+  });
+
+  server.route('POST', '/api/changes/:key/cancel', async (ctx) => {
+    const parsed = cancelBody.safeParse(await ctx.json());
+    if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
+    const result = await cancelChange(deps, ctx.params.key, parsed.data?.by ?? ctx.caller, parsed.data?.reason);
+    if (!result.ok) {
+      if (result.code === 'not_found') throw notFound(`change ${ctx.params.key}`);
+      throw new HttpError(409, { error: result.code, message: result.message });
+    }
+    return { status: 200, body: presentChange(result.change) };
+  });
+}

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ApiToken } from '../config/env.ts';
+import { authenticate } from './auth.ts';
+import { HttpError, isDatabaseUnavailable } from './errors.ts';
+
+export interface RequestContext {
+  req: IncomingMessage;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The API token's name for authenticated routes. */
+  caller: string;
+  requestId: string;
+  log: Logger;
+  /** Reads and parses the JSON body (415 wrong type, 413 too large, 400 malformed). Empty body → undefined. */
+  json(): Promise<unknown>;
+  /** The raw body bytes (for signature checks). */
+  raw(): Promise<Buffer>;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** A non-JSON body (HTML, CSS, text). */
+  text?: string;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<Reply>;
+
+interface Route {
+  method: string;
+  parts: string[];
+  auth: boolean;
+  handler: Handler;
+}
+
+export interface ServerOptions {
+  logger: Logger;
+  tokens: readonly ApiToken[];
+  maxBodyBytes: number;
+}
+
+/**
+ * A small router on node:http. Bolt's receiver is mounted as the handler for `/slack/*`
+ * on the same server, so the API and Slack share one port (see README, "Architecture").
+ */
+export class HttpServer {
+  private routes: Route[] = [];
+  private mounts: { prefix: string; listener: RequestListener }[] = [];
+  private server: Server;
+  private accepting = true;
+  private inFlight = 0;
+
+  constructor(private readonly opts: ServerOptions) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** Registers a route; `:name` segments become params. Routes under /api and /webhooks need a token unless `auth: false`. */
+  route(method: string, path: string, handler: Handler, opts: { auth?: boolean } = {}): this {
+    const auth = opts.auth ?? (path.startsWith('/api/') || path.startsWith('/webhooks/'));
+    this.routes.push({ method, parts: path.split('/').filter(Boolean), auth, handler });
+    return this;
+  }
+
+  /** Hands every request under `prefix` to another listener (Bolt's receiver, the sandbox). */
+  mount(prefix: string, listener: RequestListener): this {
+    this.mounts.push({ prefix, listener });
+    return this;
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  /** Stops accepting connections and waits (up to `graceMs`) for in-flight requests. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.accepting = false;
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    this.server.closeIdleConnections();
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  get nodeServer(): Server {
+    return this.server;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    res.once('close', () => this.inFlight--);
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+    res.setHeader('x-request-id', requestId);
+    if (!this.accepting) res.setHeader('connection', 'close');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const log = this.opts.logger.child({ reqId: requestId });
+    const mount = this.mounts.find((m) => url.pathname === m.prefix || url.pathname.startsWith(m.prefix.endsWith('/') ? m.prefix : `${m.prefix}/`));
+    if (mount) {
+      try {
+        await mount.listener(req, res);
+      } catch (err) {
+        log.error({ err, path: url.pathname }, 'mounted handler failed');
+        if (!res.headersSent) send(res, { status: 500, body: { error: 'internal_error', request_id: requestId } });
+      }
+      return;
+    }
+    try {
+      const reply = await this.dispatch(req, url, requestId, log);
+      send(res, reply);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        send(res, { status: err.status, body: err.body, headers: err.headers });
+      } else if (isDatabaseUnavailable(err)) {
+        log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'database unavailable');
+        send(res, { status: 503, body: { error: 'database_unavailable', message: 'the database is not reachable; retry shortly' }, headers: { 'retry-after': '5' } });
+      } else {
+        log.error({ err, method: req.method, path: url.pathname }, 'request failed');
+        send(res, { status: 500, body: { error: 'internal_error', message: 'an unexpected error occurred', request_id: requestId } });
+      }
+      req.resume();
+    }
+  }
+
+  private async dispatch(req: IncomingMessage, url: URL, requestId: string, log: Logger): Promise<Reply> {
+    const parts = url.pathname.split('/').filter(Boolean);
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const params = match(route.parts, parts);
+      if (!params) continue;
+      pathMatched = true;
+      if (route.method !== req.method && !(route.method === 'GET' && req.method === 'HEAD')) continue;
+      let caller = 'anonymous';
+      if (route.auth) {
+        const name = authenticate(req.headers.authorization, this.opts.tokens);
+        if (!name) throw new HttpError(401, { error: 'unauthorized', message: 'send Authorization: Bearer <token> with a token from COUNTERSIGN_API_TOKENS' }, { 'www-authenticate': 'Bearer' });
+        caller = name;
+      }
+      let rawBody: Promise<Buffer> | undefined;
+      const raw = () => (rawBody ??= readBody(req, this.opts.maxBodyBytes));
+      const ctx: RequestContext = {
+        req,
+        params,
+        query: url.searchParams,
+        caller,
+        requestId,
+        log,
+        raw,
+        json: async () => {
+          const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+          const buf = await raw();
+          if (buf.length === 0) return undefined;
+          if (type !== 'application/json') throw new HttpError(415, { error: 'unsupported_media_type', message: 'send the body as Content-Type: application/json' });
+          try {
+            return JSON.parse(buf.toString('utf8'));
+          } catch (e) {
+            throw new HttpError(400, { error: 'invalid_json', message: `the body is not valid JSON: ${(e as Error).message}` });
+          }
+        },
+      };
+      return route.handler(ctx);
+    }
+    if (pathMatched) throw new HttpError(405, { error: 'method_not_allowed', message: `${req.method} is not allowed on ${url.pathname}` });
+    throw new HttpError(404, { error: 'not_found', message: `no route for ${req.method} ${url.pathname}` });
+  }
+}
+
+function match(pattern: string[], parts: string[]): Record<string, string> | null {
+  if (pattern.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i].startsWith(':')) {
+      try {
+        params[pattern[i].slice(1)] = decodeURIComponent(parts[i]);
+      } catch {
+        return null;
+      }
+    } else if (pattern[i] !== parts[i]) return null;
+  }
+  return params;
+}
+
+/** Reads a body up to `limit` bytes; a larger one is refused with 413 without reading it all. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const tooLarge = (limit: number) => new HttpError(413, { error: 'payload_too_large', message: `the body is larger than ${limit} bytes` });
+
+function send(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent) return;
+  const headers: Record<string, string> = { ...reply.headers };
+  let payload: string | undefined;
+  if (reply.text !== undefined) payload = reply.text;
+  else if (reply.body !== undefined) {
+    payload = JSON.stringify(reply.body);
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+  }
+  res.writeHead(reply.status, headers);
+  res.end(payload);
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { parseApiTokens, parseEnv, type ApiToken } from './config/env.ts';
+import { ConfigError, loadConfigFile } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { databaseTarget, openDatabase, PROJECT_ROOT, type Database } from './db/client.ts';
+import { systemClock, type Clock } from './domain/types.ts';
+import { registerChangeRoutes } from './http/routes/changes.ts';
+import { registerHealthRoutes } from './http/routes/health.ts';
+import { HttpServer } from './http/server.ts';
+import { createLogger } from './logger.ts';
+import { configReviewers, silentNotifier, type Deps } from './use-cases/ports.ts';
+
+export interface StartOptions {
+  /** Environment variables (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** A config object instead of reading COUNTERSIGN_CONFIG. */
+  config?: Config;
+  /** An already-open database (tests hand in a clone); migrated here like any other. */
+  database?: Database;
+  clock?: Clock;
+  logger?: Logger;
+  /** Overrides PORT; 0 picks a free port. */
+  port?: number;
+}
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  deps: Deps;
+  /** Set when no COUNTERSIGN_API_TOKENS was given: a token generated for this run. */
+  generatedToken: string | null;
+  tokens: ApiToken[];
+  stop(): Promise<void>;
+}
+
+/** Composition root: env → config → database → migrate → wire → listen. */
+export async function start(opts: StartOptions = {}): Promise<RunningApp> {
+  const env = parseEnv(opts.env ?? process.env);
+  const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
+  const config = opts.config ?? loadConfigFile(resolve(env.COUNTERSIGN_CONFIG ?? 'countersign.yml'));
+  let tokens = parseApiTokens(env.COUNTERSIGN_API_TOKENS);
+  let generatedToken: string | null = null;
+  if (tokens.length === 0) {
+    generatedToken = randomBytes(24).toString('base64url');
+    tokens = [{ name: 'local', token: generatedToken }];
+  }
+  const clock = opts.clock ?? systemClock;
+
+  const database = opts.database ?? (await openDatabase(databaseTarget(env.DATABASE_URL, env.COUNTERSIGN_DATA_DIR ?? resolve(PROJECT_ROOT, '.data/pglite'))));
+  await database.migrate();
+
+  const deps: Deps = { database, config, clock, reviewers: configReviewers(config), notifier: silentNotifier, logger };
+  let stopping = false;
+  const server = new HttpServer({ logger, tokens, maxBodyBytes: env.COUNTERSIGN_MAX_BODY_BYTES });
+  registerHealthRoutes(server, database, () => stopping);
+  registerChangeRoutes(server, deps);
+
+  const host = env.HOST ?? '0.0.0.0';
+  const port = await server.listen(opts.port ?? env.PORT, host);
+  const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+  logger.info({ port, database: database.kind }, 'Countersign is listening');
+
+  return {
+    url,
+    port,
+    deps,
+    generatedToken,
+    tokens,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      await server.close();
+      await database.close();
+    },
+  };
+}
+
+/** Runs the server as `npm start` does: loads .env, starts, prints how to call the API, stops on SIGTERM/SIGINT. */
+async function runCli(): Promise<void> {
+  const envFile = resolve(process.cwd(), '.env');
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  let app: RunningApp;
+  try {
+    app = await start();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Countersign cannot start: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (app.generatedToken) {
+    process.stdout.write(
+      `\nNo COUNTERSIGN_API_TOKENS set; generated an API token for this run:\n` +
+        `  curl -H "Authorization: Bearer ${app.generatedToken}" ${app.url}/api/changes\n\n`,
+    );
+  }
+  const shutdown = async (signal: string) => {
+    app.deps.logger.info({ signal }, 'shutting down');
+    await app.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('src/main.ts')) {
+  await runCli();
+}

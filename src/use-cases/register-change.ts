@@ -1,0 +1,95 @@
+import type { FieldIssue } from '../config/issues.ts';
+import { appendAudit } from '../db/repositories/audit.ts';
+import { findChange, findChangeByExternalId, insertChange } from '../db/repositories/changes.ts';
+import { detectAiAssistance } from '../domain/ai-detection.ts';
+import { resolveAuthor } from '../domain/authors.ts';
+import type { Change } from '../domain/change.ts';
+import { evaluatePolicy } from '../domain/policy.ts';
+import { planDigest } from '../domain/digest.ts';
+import { analyzeTerraformPlan } from '../domain/terraform.ts';
+import type { InfraSummary } from '../domain/types.ts';
+import type { ChangeInput } from './change-input.ts';
+import type { Deps } from './ports.ts';
+
+export type RegisterResult =
+  | { ok: true; created: boolean; change: Change }
+  | { ok: false; issues: FieldIssue[] };
+
+/**
+ * Registers a change: resolves the author, detects AI assistance, summarises the terraform plan,
+ * applies the policy and stores the change with its audit trail in one transaction.
+ * The same `source` + `external_id` returns the stored change instead of a second one.
+ */
+export async function registerChange(deps: Deps, input: ChangeInput, submittedBy: string): Promise<RegisterResult> {
+  const { config, clock } = deps;
+  const services = input.services ?? [input.service!];
+  const issues: FieldIssue[] = [];
+  const known = new Map(config.services.map((s) => [s.name, s]));
+  services.forEach((s, i) => {
+    if (!known.has(s)) {
+      issues.push({ path: input.services ? `services[${i}]` : 'service', message: `unknown service "${s}"; known services: ${[...known.keys()].join(', ')}` });
+    }
+  });
+  let infra: InfraSummary | null = null;
+  if (input.terraform_plan) {
+    const plan = analyzeTerraformPlan(input.terraform_plan);
+    if (plan.ok) infra = plan.summary;
+    else issues.push({ path: `terraform_plan${plan.path ? `.${plan.path}` : ''}`, message: plan.message });
+  }
+  if (issues.length) return { ok: false, issues };
+
+  const author = resolveAuthor(input.author, config.engineers, config.ai_detection.bot_accounts);
+  const ai = detectAiAssistance({ ...input, author }, config.ai_detection);
+  const diff = input.diff ?? null;
+  const labels = input.labels ?? [];
+  const outcome = evaluatePolicy(config.policy, { services, environment: input.environment, author, ai, diff, infra, labels });
+  const status = outcome.approvals_required === 0 ? 'approved' : 'pending';
+  const team = known.get(services[0])!.team;
+  const now = clock.now();
+
+  return deps.database.db.transaction(async (tx) => {
+    const row = await insertChange(tx, {
+      source: input.source,
+      externalId: input.external_id,
+      title: input.title,
+      description: input.description ?? null,
+      url: input.url ?? null,
+      services,
+      environment: input.environment,
+      team,
+      author,
+      authorSlackId: author.slack_id ?? null,
+      ai,
+      aiAssisted: ai.assisted,
+      labels,
+      commits: input.commits ?? [],
+      headSha: input.head_sha ?? null,
+      diff,
+      infra,
+      riskLevel: outcome.risk.level,
+      riskReasons: outcome.risk.reasons,
+      approvalsRequired: outcome.approvals_required,
+      status,
+      submittedBy,
+      createdAt: now,
+      updatedAt: now,
+      decidedAt: status === 'approved' ? now : null,
+    });
+    if (!row) {
+      const existing = await findChangeByExternalId(tx, input.source, input.external_id);
+      return { ok: true as const, created: false, change: existing! };
+    }
+    const change = (await findChange(tx, row.id))!;
+    await appendAudit(tx, now, [
+      {
+        actor: submittedBy,
+        action: 'change_registered',
+        changeId: row.id,
+        data: { risk: outcome.risk.level, approvals_required: outcome.approvals_required, ai_assisted: ai.assisted, plan_sha256: input.terraform_plan ? planDigest(input.terraform_plan) : null },
+      },
+      { actor: 'policy', action: 'status_changed', changeId: row.id, data: { from: null, to: status, reason: status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` } },
+    ]);
+    await deps.notifier.changeRegistered(tx, change);
+    return { ok: true as const, created: true, change };
+  });
+}

@@ -1,0 +1,46 @@
+import type { Config } from '../../src/config/schema.ts';
+import type { Database } from '../../src/db/client.ts';
+import type { Clock } from '../../src/domain/types.ts';
+import { start, type RunningApp } from '../../src/main.ts';
+import { createLogger } from '../../src/logger.ts';
+import { buildConfig } from '../factories/config.ts';
+
+export const API_TOKEN = 'test-token-123456';
+
+/** A settable clock for tests. */
+export function fakeClock(start = new Date('2026-11-02T10:00:00Z')): Clock & { set(d: Date): void; advance(ms: number): void } {
+  let now = start.getTime();
+  return { now: () => new Date(now), set: (d) => (now = d.getTime()), advance: (ms) => (now += ms) };
+}
+
+export interface TestApp extends RunningApp {
+  /** Calls the API with the test token; returns status and parsed JSON. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+/** Starts the whole app in-process on a free port, on the given database. */
+export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string> }): Promise<TestApp> {
+  const app = await start({
+    env: { COUNTERSIGN_API_TOKENS: `ci:${API_TOKEN},other:other-token-123`, HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...opts.env },
+    config: opts.config ?? buildConfig(),
+    database: opts.database,
+    clock: opts.clock,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', { pretty: false }),
+    port: 0,
+  });
+  return Object.assign(app, {
+    async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+      const res = await fetch(app.url + path, {
+        method,
+        headers: { authorization: `Bearer ${API_TOKEN}`, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {}
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+  });
+}
