@@ -17,12 +17,12 @@ export interface FieldIssue {
 
 /** Turns a zod error into `{ path, message }` pairs, one per problem, naming the field. */
 export function fieldIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((i) => {
-    let message = i.message;
+  return error.issues.flatMap((i) => {
     if (i.code === 'unrecognized_keys') {
-      return { path: formatPath(i.path), message: `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` };
+      return i.keys.map((k) => ({ path: formatPath([...i.path, k]), message: 'unknown key (check the spelling)' }));
     }
+    let message = i.message.replace(/^Invalid input: /, '');
     if (i.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required';
-    return { path: formatPath(i.path) || '(root)', message };
+    return [{ path: formatPath(i.path) || '(root)', message }];
   });
 }
