@@ -6,7 +6,7 @@ import { ConfigError } from './load.ts';
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
 const envSchema = z.object({
-  PORT: z.preprocess((v) => (v === '' || v === undefined ? '3000' : v), z.string().regex(/^\d+$/, 'expected a port number').transform(Number)).describe('HTTP port'),
+  PORT: z.preprocess((v) => (v === '' || v === undefined ? '3000' : v), z.string().regex(/^\d+$/, 'expected a port number').transform(Number).pipe(z.number().max(65535, 'expected a port number up to 65535'))).describe('HTTP port'),
   HOST: optionalString.describe('bind address (default 0.0.0.0; 127.0.0.1 in sandbox mode)'),
   DATABASE_URL: optionalString.describe('postgres://… for real Postgres; unset for embedded PGlite in .data/; memory:// for in-memory PGlite'),
   COUNTERSIGN_DATA_DIR: optionalString.describe('where embedded PGlite keeps its files (default .data/pglite)'),

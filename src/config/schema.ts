@@ -97,17 +97,17 @@ export const configSchema = z
       .default([]),
     ai_detection: z
       .strictObject({
-        assistants: z.array(z.string().min(1)).default(DEFAULT_AI_DETECTION.assistants).describe('names that mark a Co-authored-by trailer as an AI assistant'),
-        labels: z.array(z.string().min(1)).default(DEFAULT_AI_DETECTION.labels).describe('PR labels that mark a change as AI-assisted'),
+        assistants: z.array(z.string().min(1)).default(() => [...DEFAULT_AI_DETECTION.assistants]).describe('names that mark a Co-authored-by trailer as an AI assistant'),
+        labels: z.array(z.string().min(1)).default(() => [...DEFAULT_AI_DETECTION.labels]).describe('PR labels that mark a change as AI-assisted'),
         bot_accounts: z.array(z.string().min(1)).default([]).describe('GitHub logins treated as bots besides those ending in [bot]'),
       })
-      .default(DEFAULT_AI_DETECTION),
+      .default(() => structuredClone(DEFAULT_AI_DETECTION)),
     policy: z
       .strictObject({
-        rules: z.array(ruleSchema).default(DEFAULT_POLICY_RULES),
-        approvals: approvalsSchema.default(DEFAULT_APPROVALS).describe('sign-offs needed per risk level'),
+        rules: z.array(ruleSchema).default(() => structuredClone(DEFAULT_POLICY_RULES)),
+        approvals: approvalsSchema.default(() => ({ ...DEFAULT_APPROVALS })).describe('sign-offs needed per risk level'),
       })
-      .default({ rules: DEFAULT_POLICY_RULES, approvals: DEFAULT_APPROVALS }),
+      .default(() => ({ rules: structuredClone(DEFAULT_POLICY_RULES), approvals: { ...DEFAULT_APPROVALS } })),
     escalation: z
       .strictObject({
         schedule: cronExpr.default('*/5 * * * *').describe('how often the escalation sweep runs'),
@@ -149,8 +149,9 @@ export const configSchema = z
       });
     });
     const e = cfg.escalation;
-    const [remind, escalate, expire] = [e.remind_after, e.escalate_after, e.expire_after].map((d) => parseDuration(d)!);
-    if (!(remind < escalate && escalate < expire)) {
+    const [remind, escalate, expire] = [e.remind_after, e.escalate_after, e.expire_after].map((d) => parseDuration(d));
+    // A malformed duration is already reported on its own key; only compare well-formed ones.
+    if (remind !== null && escalate !== null && expire !== null && !(remind < escalate && escalate < expire)) {
       ctx.addIssue({ code: 'custom', path: ['escalation'], message: 'expected remind_after < escalate_after < expire_after' });
     }
   });

@@ -15,7 +15,8 @@ const TRAILER = /^(assisted-by|co-authored-by|generated-by)\s*:\s*(.+)$/gim;
 
 /** Finds the assistant named in a trailer value, e.g. "Claude <noreply@anthropic.com>" → "Claude". */
 function assistantIn(value: string, assistants: readonly string[]): string | null {
-  const v = value.toLowerCase();
+  // Only the name counts: an email domain (sam@cursor.com) does not make a human an assistant.
+  const v = value.replace(/<.*$/, '').toLowerCase();
   for (const a of assistants) {
     const needle = a.toLowerCase();
     const at = v.indexOf(needle);
@@ -56,7 +57,7 @@ export function detectAiAssistance(
       if (kind === 'assisted-by' || kind === 'generated-by') {
         const name = assistantIn(value, config.assistants) ?? value.replace(/\s*<.*$/, '').slice(0, 60);
         tool ??= name;
-        reasons.push(`commit ${short} has an ${kind === 'assisted-by' ? 'Assisted-by' : 'Generated-by'}: ${name} trailer`);
+        reasons.push(`commit ${short} has ${kind === 'assisted-by' ? 'an Assisted-by' : 'a Generated-by'}: ${name} trailer`);
       } else {
         const name = assistantIn(value, config.assistants);
         if (name) {
