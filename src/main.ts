@@ -11,6 +11,13 @@ import { registerChangeRoutes } from './http/routes/changes.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { HttpServer } from './http/server.ts';
 import { createLogger } from './logger.ts';
+import { outboxStats } from './db/repositories/outbox.ts';
+import { registerOutboxRoutes } from './http/routes/outbox.ts';
+import { createSlackApp, type SlackRuntime } from './slack/app.ts';
+import { slackNotifier } from './slack/notifier.ts';
+import { OutboxSender } from './slack/outbox-sender.ts';
+import { messageRenderer } from './slack/render.ts';
+import { slackReviewerDirectory } from './slack/reviewer-directory.ts';
 import { configReviewers, silentNotifier, type Deps } from './use-cases/ports.ts';
 
 export interface StartOptions {
@@ -24,12 +31,16 @@ export interface StartOptions {
   logger?: Logger;
   /** Overrides PORT; 0 picks a free port. */
   port?: number;
+  /** Outbox sender tuning (tests use short backoffs). */
+  outbox?: { pollMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; postIntervalMs?: number; leaseMs?: number };
 }
 
 export interface RunningApp {
   url: string;
   port: number;
   deps: Deps;
+  slack: SlackRuntime | null;
+  sender: OutboxSender | null;
   /** Set when no COUNTERSIGN_API_TOKENS was given: a token generated for this run. */
   generatedToken: string | null;
   tokens: ApiToken[];
@@ -55,24 +66,50 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   const deps: Deps = { database, config, clock, reviewers: configReviewers(config), notifier: silentNotifier, logger };
   let stopping = false;
   const server = new HttpServer({ logger, tokens, maxBodyBytes: env.COUNTERSIGN_MAX_BODY_BYTES });
-  registerHealthRoutes(server, database, () => stopping);
+  registerHealthRoutes(server, database, () => stopping, async () => ({ outbox: await outboxStats(database) }));
   registerChangeRoutes(server, deps);
+  registerOutboxRoutes(server, database);
+
+  let slack: SlackRuntime | null = null;
+  let sender: OutboxSender | null = null;
+  if (env.SLACK_BOT_TOKEN) {
+    if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+      throw new ConfigError('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+    }
+    const ctx = { deps, nudge: () => sender?.nudge() };
+    slack = createSlackApp({ botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET ?? '', appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL }, ctx, logger);
+    deps.reviewers = slackReviewerDirectory(config, slack.client, logger);
+    deps.notifier = slackNotifier(config);
+    sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), ...opts.outbox });
+    if (slack.listener) server.mount('/slack', slack.listener);
+  } else {
+    logger.info('Slack is off (no SLACK_BOT_TOKEN): the API and the gate work; nothing is posted to Slack');
+    server.mount('/slack', (_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'slack_disabled', message: 'Slack is not configured on this server (set SLACK_BOT_TOKEN)' }));
+    });
+  }
 
   const host = env.HOST ?? '0.0.0.0';
   const port = await server.listen(opts.port ?? env.PORT, host);
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
-  logger.info({ port, database: database.kind }, 'Countersign is listening');
+  await slack?.start();
+  sender?.start();
+  logger.info({ port, database: database.kind, slack: slack?.mode ?? 'off' }, 'Countersign is listening');
 
   return {
     url,
     port,
     deps,
+    slack,
+    sender,
     generatedToken,
     tokens,
     async stop() {
       if (stopping) return;
       stopping = true;
       await server.close();
+      await sender?.stop();
+      await slack?.stop();
       await database.close();
     },
   };

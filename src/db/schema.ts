@@ -81,3 +81,44 @@ export type ChangeRow = typeof changes.$inferSelect;
 export type NewChangeRow = typeof changes.$inferInsert;
 export type SignOffRow = typeof signOffs.$inferSelect;
 export type AuditRow = typeof auditEvents.$inferSelect;
+
+export const outboxStatusEnum = pgEnum('outbox_status', ['pending', 'done']);
+
+/**
+ * Durable outbox: every Slack write is a row, inserted in the same transaction as the state change
+ * that causes it. Rows of one `group_key` (e.g. one card: its post, updates and thread replies) are
+ * delivered in id order; a sender leases rows (`locked_until`) so replicas never deliver one twice.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    groupKey: text('group_key').notNull(),
+    /** Channel for pacing (1 post/s per channel); a user id for DMs until the DM channel is known. */
+    channel: text('channel').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: outboxStatusEnum('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    lockedUntil: ts('locked_until'),
+    lockedBy: text('locked_by'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull(),
+    deliveredAt: ts('delivered_at'),
+  },
+  (t) => [
+    index('outbox_pending_idx').on(t.nextAttemptAt, t.id).where(sql`status = 'pending'`),
+    index('outbox_group_pending_idx').on(t.groupKey, t.id).where(sql`status = 'pending'`),
+  ],
+);
+
+/** Slack messages Countersign owns and edits later (a change's card, an incident broadcast). */
+export const slackMessages = pgTable('slack_messages', {
+  ref: text('ref').primaryKey(),
+  channel: text('channel').notNull(),
+  ts: text('ts').notNull(),
+  postedAt: ts('posted_at').notNull(),
+});
+
+export type OutboxRow = typeof outbox.$inferSelect;

@@ -5,6 +5,7 @@ export type RefusalCode =
   | 'already_decided'
   | 'already_signed'
   | 'reason_required'
+  | 'stale_card'
   | 'not_found';
 
 export interface Refusal {

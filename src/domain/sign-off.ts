@@ -11,6 +11,11 @@ export interface SignOffSubject {
   round: number;
 }
 
+/** The part of a change the sign-off rules look at. */
+export function signOffSubject(c: { key: string; status: ChangeStatus; team: string; author: { slack_id?: string }; approvals_required: number; round: number }): SignOffSubject {
+  return { key: c.key, status: c.status, team: c.team, author_slack_id: c.author.slack_id ?? null, approvals_required: c.approvals_required, round: c.round };
+}
+
 export interface SignOffRequest {
   reviewer: string;
   decision: Decision;

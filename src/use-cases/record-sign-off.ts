@@ -2,7 +2,7 @@ import { appendAudit } from '../db/repositories/audit.ts';
 import { findChange, insertSignOff, transitionStatus } from '../db/repositories/changes.ts';
 import type { Change } from '../domain/change.ts';
 import { refuse, type Refusal } from '../domain/errors.ts';
-import { decideSignOff } from '../domain/sign-off.ts';
+import { decideSignOff, signOffSubject } from '../domain/sign-off.ts';
 import type { Decision } from '../domain/types.ts';
 import { findChangeByKey } from './get-change.ts';
 import type { Deps } from './ports.ts';
@@ -12,6 +12,8 @@ export interface SignOffCommand {
   reviewer: string;
   decision: Decision;
   reason?: string | null;
+  /** The review round the clicked card showed; a click on an outdated card is refused. */
+  round?: number;
 }
 
 export type SignOffResult = { ok: true; change: Change; decided: boolean } | Refusal;
@@ -25,13 +27,16 @@ export async function recordSignOff(deps: Deps, cmd: SignOffCommand): Promise<Si
   const before = await findChangeByKey(deps, cmd.key);
   if (!before) return refuse('not_found', `There is no change ${cmd.key}.`);
   const eligible = await deps.reviewers.eligibleFor(before.team);
-  const reviewerTeams = await teamsOf(deps, cmd.reviewer);
+  const reviewerTeams = teamsOf(deps, cmd.reviewer);
 
   return deps.database.db.transaction(async (tx) => {
     const change = (await findChange(tx, before.id, { forUpdate: true }))!;
     const now = deps.clock.now();
+    if (cmd.round !== undefined && cmd.round !== change.round && change.status === 'pending') {
+      return refuse('stale_card', `${change.key} has changed since that card was shown; use the updated card.`);
+    }
     const d = decideSignOff(
-      { key: change.key, status: change.status, team: change.team, author_slack_id: change.author.slack_id ?? null, approvals_required: change.approvals_required, round: change.round },
+      signOffSubject(change),
       change.sign_offs,
       { reviewer: cmd.reviewer, decision: cmd.decision, reason: cmd.reason },
       { eligible, reviewerTeams },
@@ -58,6 +63,6 @@ export async function recordSignOff(deps: Deps, cmd: SignOffCommand): Promise<Si
 }
 
 /** Teams whose config lists this person as a senior (to explain a refusal). */
-async function teamsOf(deps: Deps, user: string): Promise<string[]> {
+export function teamsOf(deps: Deps, user: string): string[] {
   return deps.config.teams.filter((t) => t.seniors.includes(user)).map((t) => t.name);
 }

@@ -19,7 +19,7 @@ export interface TestApp extends RunningApp {
 }
 
 /** Starts the whole app in-process on a free port, on the given database. */
-export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string> }): Promise<TestApp> {
+export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number> }): Promise<TestApp> {
   const app = await start({
     env: { COUNTERSIGN_API_TOKENS: `ci:${API_TOKEN},other:other-token-123`, HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...opts.env },
     config: opts.config ?? buildConfig(),
@@ -27,6 +27,7 @@ export async function startTestApp(opts: { database: Database; config?: Config; 
     clock: opts.clock,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', { pretty: false }),
     port: 0,
+    outbox: opts.outbox,
   });
   return Object.assign(app, {
     async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {

@@ -1,0 +1,81 @@
+import type { RequestListener } from 'node:http';
+import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import { registerListeners } from './listeners/index.ts';
+import type { ListenerContext } from './listeners/context.ts';
+
+export interface SlackSettings {
+  botToken: string;
+  signingSecret: string;
+  appToken?: string;
+  apiUrl?: string;
+}
+
+export interface SlackRuntime {
+  mode: 'http' | 'socket';
+  /** Handles `POST /slack/events` in HTTP mode (mounted on the API server); null in Socket Mode. */
+  listener: RequestListener | null;
+  client: WebClient;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Web API options: the outbox owns retries, and a 429 surfaces as an error with its Retry-After. */
+export function webClientOptions(apiUrl?: string) {
+  return {
+    ...(apiUrl && { slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` }),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 10_000,
+  };
+}
+
+/** Bolt's logger interface on top of pino, so Slack logs are structured like ours. */
+function boltLogger(log: Logger): BoltLogger {
+  let level = LogLevel.INFO;
+  const l = log.child({ component: 'bolt' });
+  return {
+    debug: (...m) => l.debug(m.map(String).join(' ')),
+    info: (...m) => l.info(m.map(String).join(' ')),
+    warn: (...m) => l.warn(m.map(String).join(' ')),
+    error: (...m) => l.error(m.map((x) => (x instanceof Error ? x.message : String(x))).join(' ')),
+    setLevel: (v) => (level = v),
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+/**
+ * The Bolt app. HTTP mode: Bolt's HTTPReceiver verifies signatures (401 otherwise) and we mount its
+ * request listener at /slack/events on the API server. Socket Mode when SLACK_APP_TOKEN is set.
+ */
+export function createSlackApp(settings: SlackSettings, ctx: ListenerContext, logger: Logger): SlackRuntime {
+  const clientOptions = webClientOptions(settings.apiUrl);
+  const client = new WebClient(settings.botToken, clientOptions);
+  const common = { token: settings.botToken, clientOptions, logger: boltLogger(logger), ignoreSelf: false };
+  let app: App;
+  let listener: RequestListener | null = null;
+  if (settings.appToken) {
+    app = new App({ ...common, appToken: settings.appToken, socketMode: true, signingSecret: settings.signingSecret });
+  } else {
+    const receiver = new HTTPReceiver({ signingSecret: settings.signingSecret, endpoints: '/slack/events', processBeforeResponse: false, logger: boltLogger(logger) });
+    app = new App({ ...common, receiver });
+    listener = receiver.requestListener;
+  }
+  app.error(async (err) => {
+    logger.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'slack listener failed');
+  });
+  registerListeners(app, ctx);
+  return {
+    mode: settings.appToken ? 'socket' : 'http',
+    listener,
+    client,
+    async start() {
+      if (settings.appToken) await app.start();
+    },
+    async stop() {
+      if (settings.appToken) await app.stop();
+    },
+  };
+}

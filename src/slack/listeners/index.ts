@@ -1,0 +1,12 @@
+import type { App } from '@slack/bolt';
+import { registerActions } from './actions.ts';
+import { registerCommands } from './commands.ts';
+import type { ListenerContext } from './context.ts';
+import { registerViews } from './views.ts';
+
+/** Every Slack entry point, registered in one place. */
+export function registerListeners(app: App, ctx: ListenerContext): void {
+  registerActions(app, ctx);
+  registerViews(app, ctx);
+  registerCommands(app, ctx);
+}

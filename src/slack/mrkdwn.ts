@@ -1,0 +1,52 @@
+/** Escapes text from outside for Slack mrkdwn, so `<!channel>` or `<https://evil|docs>` shows as text. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Cuts text to at most `max` characters, ending with an ellipsis when cut. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, Math.max(0, max - 1)).trimEnd()}…`;
+}
+
+/**
+ * Escapes outside text and fits the result in `max` characters without cutting an entity
+ * (`&amp;`) in half: the cut happens on the raw text, with an ellipsis.
+ */
+export function safeText(text: string, max: number): string {
+  const escaped = escapeMrkdwn(text);
+  if (escaped.length <= max) return escaped;
+  let out = '';
+  for (const ch of text) {
+    const e = escapeMrkdwn(ch);
+    if (out.length + e.length > max - 1) break;
+    out += e;
+  }
+  return `${out.trimEnd()}…`;
+}
+
+/** Fits already-safe mrkdwn (built by us from escaped parts) in `max` characters, cutting at a line end when possible. */
+export function fitMrkdwn(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.lastIndexOf('\n', max - 2);
+  let head = text.slice(0, cut > max / 2 ? cut : max - 1);
+  // Never leave a half entity or a half <…> token at the end.
+  head = head.replace(/&[a-z]{0,4}$/, '').replace(/<[^>]*$/, '');
+  return `${head}…`;
+}
+
+/** A user mention; ids are validated (they come from config or Slack), never free text. */
+export function mention(userId: string | null | undefined): string {
+  return userId && /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : 'someone';
+}
+
+/** A link with an escaped label; the URL is one we validated (http(s), no `<>|`). */
+export function link(url: string | null | undefined, label: string): string {
+  if (!url || !/^https?:\/\/[^\s<>|]+$/.test(url)) return escapeMrkdwn(label);
+  return `<${url.replace(/&/g, '&amp;')}|${escapeMrkdwn(label).replace(/\|/g, '¦')}>`;
+}
+
+/** "2026-11-02 10:00 UTC": readable everywhere (Slack clients and the sandbox). */
+export function formatTime(d: Date): string {
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

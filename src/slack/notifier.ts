@@ -1,0 +1,63 @@
+import type { Config } from '../config/schema.ts';
+import { enqueue, type OutboxMessage } from '../db/repositories/outbox.ts';
+import type { Change } from '../domain/change.ts';
+import type { ChangeNotifier } from '../use-cases/ports.ts';
+import { authorDecisionDm, signOffThreadReply } from './views/notices.ts';
+
+/** Outbox kinds; the sender knows how to deliver each. */
+export const OutboxKind = {
+  cardPost: 'card_post',
+  cardUpdate: 'card_update',
+  threadReply: 'thread_reply',
+  dm: 'dm',
+  message: 'message',
+} as const;
+
+export const cardRef = (change: Pick<Change, 'id'>) => `card:${change.id}`;
+
+/** The channel a change's card goes to: its team's senior channel, else the approvals channel. */
+export function cardChannel(config: Config, change: Pick<Change, 'team'>): string {
+  return config.teams.find((t) => t.name === change.team)?.channel ?? config.slack.approvals_channel;
+}
+
+export const cardUpdate = (config: Config, change: Change): OutboxMessage => ({
+  kind: OutboxKind.cardUpdate,
+  groupKey: cardRef(change),
+  channel: cardChannel(config, change),
+  payload: { change_id: change.id },
+});
+
+export const threadReply = (config: Config, change: Change, text: string): OutboxMessage => ({
+  kind: OutboxKind.threadReply,
+  groupKey: cardRef(change),
+  channel: cardChannel(config, change),
+  payload: { ref: cardRef(change), text },
+});
+
+export const directMessage = (user: string, text: string): OutboxMessage => ({ kind: OutboxKind.dm, groupKey: `dm:${user}`, channel: user, payload: { user, text } });
+
+/** A change that needed sign-off has (or will have) a card; one approved on arrival has none. */
+const hasCard = (change: Change) => change.approvals_required > 0;
+
+/**
+ * Turns state changes into Slack writes, enqueued in the same transaction as the change.
+ * Cards are rendered at delivery from the current state, so rows carry ids, not blocks.
+ */
+export function slackNotifier(config: Config): ChangeNotifier {
+  return {
+    async changeRegistered(tx, change) {
+      if (change.status !== 'pending') return;
+      await enqueue(tx, [{ kind: OutboxKind.cardPost, groupKey: cardRef(change), channel: cardChannel(config, change), payload: { change_id: change.id } }]);
+    },
+    async signOffRecorded(tx, change, signOff) {
+      await enqueue(tx, [cardUpdate(config, change), threadReply(config, change, signOffThreadReply(change, signOff))]);
+    },
+    async statusChanged(tx, change, _from, actor, reason) {
+      const out: OutboxMessage[] = [];
+      if (hasCard(change)) out.push(cardUpdate(config, change));
+      const dm = authorDecisionDm(change, actor, reason ?? null);
+      if (dm && change.author.slack_id) out.push(directMessage(change.author.slack_id, dm));
+      await enqueue(tx, out);
+    },
+  };
+}

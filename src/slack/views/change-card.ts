@@ -1,0 +1,127 @@
+import type { KnownBlock } from '@slack/types';
+import { authorLabel } from '../../domain/authors.ts';
+import type { Change } from '../../domain/change.ts';
+import { countApprovals } from '../../domain/sign-off.ts';
+import type { RiskLevel } from '../../domain/types.ts';
+import { ActionId, BlockId, type ChangeButtonValue } from '../ids.ts';
+import { fitMrkdwn, formatTime, link, mention, safeText, truncate } from '../mrkdwn.ts';
+
+export const RISK_EMOJI: Record<RiskLevel, string> = { low: ':large_green_circle:', medium: ':large_yellow_circle:', high: ':large_orange_circle:', critical: ':red_circle:' };
+const STATUS_LINE: Record<Change['status'], string> = {
+  pending: ':hourglass_flowing_sand: Waiting for sign-off',
+  approved: ':white_check_mark: Approved',
+  approved_breakglass: ':rotating_light: Approved under break-glass',
+  rejected: ':x: Rejected',
+  expired: ':alarm_clock: Expired without sign-off',
+  cancelled: ':no_entry_sign: Cancelled by the submitter',
+};
+
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(text, 3000) } });
+const context = (texts: string[]): KnownBlock => ({ type: 'context', elements: texts.slice(0, 10).map((t) => ({ type: 'mrkdwn', text: fitMrkdwn(t, 3000) })) });
+
+/** The author as a mention when we know their Slack id, else their escaped name. */
+export function authorRef(change: Change): string {
+  return change.author.slack_id ? mention(change.author.slack_id) : safeText(authorLabel(change.author), 100);
+}
+
+/** "1 of 2 sign-offs: @alice" for the current review round. */
+export function progressLine(change: Change): string {
+  const approvers = change.sign_offs.filter((s) => s.round === change.round && s.decision === 'approved').map((s) => mention(s.reviewer));
+  const n = countApprovals(change.sign_offs, change.round);
+  return `${n} of ${change.approvals_required} sign-off${change.approvals_required === 1 ? '' : 's'}${approvers.length ? `: ${approvers.join(', ')}` : ''}`;
+}
+
+/** Notification text of a card (the top-level `text`), escaped like everything else. */
+export function cardText(change: Change): string {
+  const what = change.status === 'pending' ? 'needs senior sign-off' : STATUS_LINE[change.status].replace(/^:[a-z_]+: /, '').toLowerCase();
+  return `${change.key} ${safeText(change.title, 300)} ${what}`;
+}
+
+/**
+ * The approval card, rendered only from the change's current state: the first post and every later
+ * update use this one builder, so the card can never drift from the database.
+ */
+export function buildChangeCard(change: Change, opts: { showButtons?: boolean } = {}): SlackMessage {
+  const blocks: KnownBlock[] = [];
+  blocks.push({ type: 'header', text: { type: 'plain_text', text: truncate(`${change.key} · ${change.title}`, 150), emoji: false } });
+
+  const services = change.services.map((s) => safeText(s, 100)).join(', ');
+  blocks.push({
+    type: 'section',
+    fields: [
+      { type: 'mrkdwn', text: `*Author*\n${authorRef(change)} (${change.author.level})` },
+      { type: 'mrkdwn', text: `*Service${change.services.length > 1 ? 's' : ''}*\n${fitMrkdwn(services, 1900)}` },
+      { type: 'mrkdwn', text: `*Environment*\n${safeText(change.environment, 100)}` },
+      { type: 'mrkdwn', text: `*Risk*\n${RISK_EMOJI[change.risk.level]} ${change.risk.level}` },
+    ],
+  });
+
+  if (change.risk.reasons.length) {
+    const reasons = change.risk.reasons.map((r) => `• *${safeText(r.rule, 100)}*: ${safeText(r.facts.join('; '), 600)}`);
+    blocks.push(section(`*Why it needs review*\n${reasons.join('\n')}`));
+  }
+
+  const facts: string[] = [];
+  if (change.ai.assisted) {
+    const bits = [':robot_face: *AI-assisted*'];
+    if (change.ai.tool) bits.push(safeText(change.ai.tool, 60));
+    if (change.ai.share !== null) bits.push(`${Math.round(change.ai.share * 100)}% AI-generated`);
+    facts.push(bits.join(' · '));
+  }
+  if (change.diff) facts.push(`:page_facing_up: +${change.diff.additions} −${change.diff.deletions} in ${change.diff.files_changed} file${change.diff.files_changed === 1 ? '' : 's'}`);
+  if (change.url) facts.push(`:link: ${link(change.url, 'View change')}`);
+  if (facts.length) blocks.push(context(facts));
+
+  if (change.infra) {
+    const i = change.infra;
+    let text = `:building_construction: *Terraform:* ${i.creates} to create, ${i.updates} to update, ${i.destroys} to destroy`;
+    if (i.destroys) {
+      const shown = i.destroyed.slice(0, 5).map((d) => `\`${safeText(d.address, 200)}\` (${d.action})`);
+      text += `\n${shown.join(', ')}${i.destroys > shown.length ? `, +${i.destroys - shown.length} more` : ''}`;
+    }
+    blocks.push(section(text));
+  }
+
+  if (change.description) blocks.push(section(`>${safeText(change.description, 600).replace(/\n/g, '\n>')}`));
+
+  blocks.push({ type: 'divider' });
+  blocks.push(...statusBlocks(change, opts.showButtons ?? true));
+  return { text: cardText(change), blocks: blocks.slice(0, 50) };
+}
+
+function statusBlocks(change: Change, showButtons: boolean): KnownBlock[] {
+  if (change.status === 'pending') {
+    const out: KnownBlock[] = [section(`${STATUS_LINE.pending} · ${progressLine(change)}`)];
+    if (showButtons) {
+      const value: ChangeButtonValue = { key: change.key, round: change.round };
+      out.push({
+        type: 'actions',
+        block_id: BlockId.cardActions,
+        elements: [
+          { type: 'button', action_id: ActionId.approve, text: { type: 'plain_text', text: 'Approve' }, style: 'primary', value: JSON.stringify(value) },
+          { type: 'button', action_id: ActionId.reject, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value: JSON.stringify(value) },
+        ],
+      });
+    }
+    return out;
+  }
+  const current = change.sign_offs.filter((s) => s.round === change.round);
+  const when = change.decided_at ? ` at ${formatTime(change.decided_at)}` : '';
+  let line = STATUS_LINE[change.status];
+  if (change.status === 'approved') {
+    const by = current.filter((s) => s.decision === 'approved').map((s) => mention(s.reviewer));
+    line += by.length ? ` by ${by.join(', ')}${when}` : ` on arrival: its risk needs no sign-off${when}`;
+  } else if (change.status === 'rejected') {
+    const r = current.find((s) => s.decision === 'rejected');
+    line += `${r ? ` by ${mention(r.reviewer)}` : ''}${when}`;
+    if (r?.reason) line += `\n>${safeText(r.reason, 1500).replace(/\n/g, '\n>')}`;
+  } else {
+    line += when;
+  }
+  return [section(line)];
+}
