@@ -60,6 +60,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   }
   const clock = opts.clock ?? systemClock;
 
+  const ownsDatabase = !opts.database;
   const database = opts.database ?? (await openDatabase(databaseTarget(env.DATABASE_URL, env.COUNTERSIGN_DATA_DIR ?? resolve(PROJECT_ROOT, '.data/pglite'))));
   await database.migrate();
 
@@ -110,7 +111,8 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       await server.close();
       await sender?.stop();
       await slack?.stop();
-      await database.close();
+      // A database handed in by the caller is the caller's to close.
+      if (ownsDatabase) await database.close();
     },
   };
 }

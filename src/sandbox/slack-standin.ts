@@ -223,6 +223,11 @@ export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
     this.latencyMs = 0;
   }
 
+  /** Drops every pending fault (Slack "comes back"). */
+  clearFaults(): void {
+    this.faults = [];
+  }
+
   /** The next `n` Web API calls (only of `opts.method`, if given) answer with `fault`; faulted calls store nothing. */
   failNext(n: number, fault: Fault, opts: { method?: string } = {}): void {
     if (n > 0) this.faults.push({ remaining: n, fault, method: opts.method });

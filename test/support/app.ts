@@ -19,7 +19,7 @@ export interface TestApp extends RunningApp {
 }
 
 /** Starts the whole app in-process on a free port, on the given database. */
-export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number> }): Promise<TestApp> {
+export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean }): Promise<TestApp> {
   const app = await start({
     env: { COUNTERSIGN_API_TOKENS: `ci:${API_TOKEN},other:other-token-123`, HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...opts.env },
     config: opts.config ?? buildConfig(),
@@ -29,7 +29,13 @@ export async function startTestApp(opts: { database: Database; config?: Config; 
     port: 0,
     outbox: opts.outbox,
   });
+  const stopApp = app.stop;
   return Object.assign(app, {
+    /** Stops the app and closes its database, unless `keepDatabase` (a restart on the same data follows). */
+    async stop() {
+      await stopApp();
+      if (!opts.keepDatabase) await opts.database.close().catch(() => {});
+    },
     async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
       const res = await fetch(app.url + path, {
         method,

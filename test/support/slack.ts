@@ -12,13 +12,14 @@ export interface SlackHarness {
 }
 
 /** The whole app in-process, in Slack HTTP mode, talking to a fake Slack over real HTTP. */
-export async function startSlackHarness(opts: { database: Database; clock?: Clock; slack?: SlackStandin; env?: Record<string, string>; outbox?: Record<string, number> }): Promise<SlackHarness> {
+export async function startSlackHarness(opts: { database: Database; clock?: Clock; slack?: SlackStandin; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean }): Promise<SlackHarness> {
   const slack = opts.slack ?? (await startFakeSlack({ usergroups: { S0PAYSENIORS: ['U0GRACE'] } }));
   const app = await startTestApp({
     database: opts.database,
     clock: opts.clock,
     env: { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_API_URL: slack.apiUrl, ...opts.env },
     outbox: { pollMs: 20, backoffBaseMs: 50, backoffMaxMs: 300, postIntervalMs: 5, ...opts.outbox },
+    keepDatabase: opts.keepDatabase,
   });
   return {
     app,
@@ -26,7 +27,7 @@ export async function startSlackHarness(opts: { database: Database; clock?: Cloc
     events: `${app.url}/slack/events`,
     async stop() {
       await app.stop();
-      await slack.stop();
+      if (!opts.slack) await slack.stop();
     },
   };
 }

@@ -1,0 +1,126 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.ts';
+import { buildChangeInput } from '../factories/change.ts';
+import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
+import { createTestDatabase, onRealPostgres, truncateAll } from '../support/db.ts';
+import { callApi, spawnApp, writeConfigFile } from '../support/processes.ts';
+import { cardsFor, startSlackHarness, waitFor, type SlackHarness } from '../support/slack.ts';
+
+const PAY = 'C0PAYSEN';
+
+describe('outbox under Slack faults (in-process)', () => {
+  let h: SlackHarness;
+  let db: Database;
+  let slack: SlackStandin;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    slack = await startFakeSlack();
+    h = await startSlackHarness({ database: db, slack, keepDatabase: true });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await db?.close();
+    await slack?.stop();
+  });
+  beforeEach(async () => {
+    h.slack.clearFaults();
+    await waitFor(async () => (await h.app.api('GET', '/api/outbox/stats')).body.pending === 0, 10_000, 'outbox drained');
+    await truncateAll(db);
+    h.slack.reset();
+  });
+
+  const registerMany = async (n: number) => {
+    const keys: string[] = [];
+    for (let i = 0; i < n; i++) keys.push((await h.app.api('POST', '/api/changes', buildChangeInput({ title: `Change ${i}` }))).body.key);
+    return keys;
+  };
+
+  it('when Slack answers 429 with Retry-After, then every card is posted exactly once, no sooner than Retry-After', async () => {
+    h.slack.failNext(3, { status: 429, retryAfter: 1 }, { method: 'chat.postMessage' });
+    const keys = await registerMany(3);
+    await waitFor(() => keys.every((k) => cardsFor(h.slack, PAY, k).length === 1), 15_000, 'all cards');
+    await new Promise((r) => setTimeout(r, 300));
+    for (const k of keys) expect(cardsFor(h.slack, PAY, k)).toHaveLength(1);
+    const posts = h.slack.callsTo('chat.postMessage');
+    const limited = posts.filter((c) => c.status === 429);
+    const firstOk = posts.find((c) => c.status === 200)!;
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(firstOk.at - limited[0].at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('when Slack answers 500 for a while, then nothing is lost or duplicated and failures are visible meanwhile', async () => {
+    h.slack.failNext(10_000, { status: 500 });
+    const keys = await registerMany(4);
+    const stats = await waitFor(async () => {
+      const s = (await h.app.api('GET', '/api/outbox/stats')).body;
+      return s.failing > 0 && s;
+    }, 8_000, 'failing rows visible');
+    expect(stats.pending).toBe(4);
+    expect(stats.failing_rows[0].last_error).toBe('HTTP 500 from Slack');
+    const ready = (await fetch(`${h.app.url}/readyz`).then((r) => r.json())) as { outbox: { pending: number } };
+    expect(ready.outbox.pending).toBe(4);
+
+    h.slack.clearFaults();
+    await waitFor(() => keys.every((k) => cardsFor(h.slack, PAY, k).length === 1), 15_000, 'all cards after recovery');
+    await new Promise((r) => setTimeout(r, 300));
+    for (const k of keys) expect(cardsFor(h.slack, PAY, k)).toHaveLength(1);
+    expect((await h.app.api('GET', '/api/outbox/stats')).body).toMatchObject({ pending: 0, failing: 0 });
+  });
+
+  it('when a channel rejects posts (not_in_channel), then the row is kept and retried, never dropped', async () => {
+    h.slack.failNext(10_000, { error: 'not_in_channel' }, { method: 'chat.postMessage' });
+    await registerMany(1);
+    const stats = await waitFor(async () => {
+      const s = (await h.app.api('GET', '/api/outbox/stats')).body;
+      return s.failing_rows[0]?.attempts >= 2 && s;
+    }, 8_000, 'retried');
+    expect(stats.failing_rows[0].last_error).toBe('Slack error: not_in_channel');
+    h.slack.clearFaults();
+  });
+
+  it('when posts pile up for one channel, then they are paced at the configured interval', async () => {
+    await h.stop();
+    h = await startSlackHarness({ database: db, slack, keepDatabase: true, outbox: { postIntervalMs: 300 } });
+    const keys = await registerMany(4);
+    await waitFor(() => keys.every((k) => cardsFor(slack, PAY, k).length === 1), 15_000, 'all cards');
+    const at = slack.callsTo('chat.postMessage').filter((c) => c.status === 200).map((c) => c.at);
+    for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1]).toBeGreaterThanOrEqual(280);
+  });
+});
+
+// A separate process, killed with SIGKILL, sharing one real Postgres with its successor.
+describe.runIf(onRealPostgres())('a process killed between commit and delivery', () => {
+  let slack: SlackStandin;
+  let db: Database & { url?: string };
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.close();
+    await slack?.stop();
+  });
+
+  it('when the process dies after accepting a change but before Slack took the card, then the restarted process posts it exactly once', async () => {
+    const env = { DATABASE_URL: db.url!, COUNTERSIGN_CONFIG: writeConfigFile(), SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_API_URL: slack.apiUrl };
+    slack.failNext(100_000, { status: 500 }, { method: 'chat.postMessage' });
+    const first = await spawnApp(env);
+    const res = await callApi(first.url, 'POST', '/api/changes', buildChangeInput());
+    expect(res.status).toBe(201);
+    await waitFor(async () => (await db.rows<{ n: number }>(sql`select max(attempts)::int as n from outbox`))[0].n >= 1, 10_000, 'a failed attempt');
+    await first.kill('SIGKILL');
+    expect(cardsFor(slack, PAY, res.body.key)).toHaveLength(0);
+
+    slack.clearFaults();
+    const second = await spawnApp(env);
+    try {
+      await waitFor(() => cardsFor(slack, PAY, res.body.key).length === 1, 20_000, 'card after restart');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(cardsFor(slack, PAY, res.body.key)).toHaveLength(1);
+      expect((await callApi(second.url, 'GET', '/api/outbox/stats')).body.pending).toBe(0);
+    } finally {
+      await second.kill('SIGTERM');
+    }
+  });
+});

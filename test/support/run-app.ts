@@ -1,0 +1,15 @@
+// Runs the app as its own process for multi-process tests (restarts, kill -9, replicas).
+// Prints `READY <url>` once listening. Configured through the environment like `npm start`.
+import { start } from '../../src/main.ts';
+
+const app = await start({
+  port: 0,
+  outbox: { pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 500, postIntervalMs: 20 },
+});
+process.stdout.write(`READY ${app.url}\n`);
+const stop = async () => {
+  await app.stop();
+  process.exit(0);
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
