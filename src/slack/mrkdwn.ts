@@ -6,7 +6,13 @@ export function escapeMrkdwn(text: string): string {
 /** Cuts text to at most `max` characters, ending with an ellipsis when cut. */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
-  return `${text.slice(0, Math.max(0, max - 1)).trimEnd()}…`;
+  // Cut on whole code points, so an emoji is never split into half a surrogate pair.
+  let out = '';
+  for (const ch of text) {
+    if (out.length + ch.length > max - 1) break;
+    out += ch;
+  }
+  return `${out.trimEnd()}…`;
 }
 
 /**
