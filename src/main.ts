@@ -14,6 +14,7 @@ import { createLogger } from './logger.ts';
 import { outboxStats } from './db/repositories/outbox.ts';
 import { registerOutboxRoutes } from './http/routes/outbox.ts';
 import { createSlackApp, type SlackRuntime } from './slack/app.ts';
+import { ClickQueue, ReceiptRecovery } from './slack/click-inbox.ts';
 import { slackNotifier } from './slack/notifier.ts';
 import { OutboxSender } from './slack/outbox-sender.ts';
 import { messageRenderer } from './slack/render.ts';
@@ -73,15 +74,19 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
 
   let slack: SlackRuntime | null = null;
   let sender: OutboxSender | null = null;
+  let recovery: ReceiptRecovery | null = null;
+  let clickQueue: ClickQueue | null = null;
   if (env.SLACK_BOT_TOKEN) {
     if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
       throw new ConfigError('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
     }
-    const ctx = { deps, nudge: () => sender?.nudge() };
+    const clicks = (clickQueue = new ClickQueue());
+    const ctx = { deps, nudge: () => sender?.nudge(), clicks };
     slack = createSlackApp({ botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET ?? '', appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL }, ctx, logger);
     deps.reviewers = slackReviewerDirectory(config, slack.client, logger);
     deps.notifier = slackNotifier(config);
     sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), ...opts.outbox });
+    recovery = new ReceiptRecovery(ctx, logger);
     if (slack.listener) server.mount('/slack', slack.listener);
   } else {
     logger.info('Slack is off (no SLACK_BOT_TOKEN): the API and the gate work; nothing is posted to Slack');
@@ -95,7 +100,8 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
   await slack?.start();
   sender?.start();
-  logger.info({ port, database: database.kind, slack: slack?.mode ?? 'off' }, 'Countersign is listening');
+  recovery?.start();
+  logger.info({ url, port, database: database.kind, slack: slack?.mode ?? 'off' }, 'Countersign is listening');
 
   return {
     url,
@@ -109,6 +115,8 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       if (stopping) return;
       stopping = true;
       await server.close();
+      await clickQueue?.drain();
+      await recovery?.stop();
       await sender?.stop();
       await slack?.stop();
       // A database handed in by the caller is the caller's to close.

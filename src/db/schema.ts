@@ -122,3 +122,20 @@ export const slackMessages = pgTable('slack_messages', {
 });
 
 export type OutboxRow = typeof outbox.$inferSelect;
+
+/**
+ * Durable receipts of Slack clicks: a click is written here (one INSERT) before Slack gets its ack,
+ * then processed; a receipt left unprocessed by a crash is processed on recovery.
+ */
+export const slackInbox = pgTable(
+  'slack_inbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+    processedAt: ts('processed_at'),
+    lockedUntil: ts('locked_until'),
+  },
+  (t) => [index('slack_inbox_unprocessed_idx').on(t.receivedAt).where(sql`processed_at is null`)],
+);

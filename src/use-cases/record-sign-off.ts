@@ -1,10 +1,10 @@
-import { appendAudit } from '../db/repositories/audit.ts';
-import { findChange, insertSignOff, transitionStatus } from '../db/repositories/changes.ts';
-import type { Change } from '../domain/change.ts';
+import { appendAudit, type AuditEvent } from '../db/repositories/audit.ts';
+import { markReceiptProcessed } from '../db/repositories/inbox.ts';
+import { findChange, insertSignOff, teamOfChange, transitionStatus } from '../db/repositories/changes.ts';
+import { parseChangeKey, type Change } from '../domain/change.ts';
 import { refuse, type Refusal } from '../domain/errors.ts';
 import { decideSignOff, signOffSubject } from '../domain/sign-off.ts';
 import type { Decision } from '../domain/types.ts';
-import { findChangeByKey } from './get-change.ts';
 import type { Deps } from './ports.ts';
 
 export interface SignOffCommand {
@@ -14,6 +14,8 @@ export interface SignOffCommand {
   reason?: string | null;
   /** The review round the clicked card showed; a click on an outdated card is refused. */
   round?: number;
+  /** The durable receipt of the click, marked processed in the same transaction as its outcome. */
+  receipt?: number;
 }
 
 export type SignOffResult = { ok: true; change: Change; decided: boolean } | Refusal;
@@ -24,23 +26,24 @@ export type SignOffResult = { ok: true; change: Change; decided: boolean } | Ref
  * Refusals are audited too.
  */
 export async function recordSignOff(deps: Deps, cmd: SignOffCommand): Promise<SignOffResult> {
-  const before = await findChangeByKey(deps, cmd.key);
-  if (!before) return refuse('not_found', `There is no change ${cmd.key}.`);
-  const eligible = await deps.reviewers.eligibleFor(before.team);
+  const id = parseChangeKey(cmd.key);
+  const team = id === null ? null : await teamOfChange(deps.database.db, id);
+  if (id === null || team === null) {
+    if (cmd.receipt) await markReceiptProcessed(deps.database.db, cmd.receipt);
+    return refuse('not_found', `There is no change ${cmd.key}.`);
+  }
+  // Eligibility may ask Slack (user groups): resolve it before taking the row lock.
+  const eligible = await deps.reviewers.eligibleFor(team);
   const reviewerTeams = teamsOf(deps, cmd.reviewer);
 
   return deps.database.db.transaction(async (tx) => {
-    const change = (await findChange(tx, before.id, { forUpdate: true }))!;
+    const change = (await findChange(tx, id, { forUpdate: true }))!;
     const now = deps.clock.now();
+    if (cmd.receipt) await markReceiptProcessed(tx, cmd.receipt);
     if (cmd.round !== undefined && cmd.round !== change.round && change.status === 'pending') {
       return refuse('stale_card', `${change.key} has changed since that card was shown; use the updated card.`);
     }
-    const d = decideSignOff(
-      signOffSubject(change),
-      change.sign_offs,
-      { reviewer: cmd.reviewer, decision: cmd.decision, reason: cmd.reason },
-      { eligible, reviewerTeams },
-    );
+    const d = decideSignOff(signOffSubject(change), change.sign_offs, { reviewer: cmd.reviewer, decision: cmd.decision, reason: cmd.reason }, { eligible, reviewerTeams });
     if (!d.ok) {
       await appendAudit(tx, now, [{ actor: cmd.reviewer, action: 'sign_off_refused', changeId: change.id, data: { decision: cmd.decision, code: d.code } }]);
       return d;
@@ -48,15 +51,24 @@ export async function recordSignOff(deps: Deps, cmd: SignOffCommand): Promise<Si
     if (!(await insertSignOff(tx, change.id, { ...d.signOff, head_sha: change.head_sha }, now))) {
       return refuse('already_signed', `You already signed off ${change.key}; each person counts once.`);
     }
-    await appendAudit(tx, now, [
+    const events: AuditEvent[] = [
       { actor: cmd.reviewer, action: 'sign_off_recorded', changeId: change.id, data: { decision: d.signOff.decision, reason: d.signOff.reason, round: d.signOff.round, head_sha: change.head_sha, approvals: d.approvals, required: change.approvals_required } },
-    ]);
+    ];
     if (d.decides) {
       await transitionStatus(tx, change.id, change.status, d.decides, now);
-      await appendAudit(tx, now, [{ actor: cmd.reviewer, action: 'status_changed', changeId: change.id, data: { from: change.status, to: d.decides } }]);
+      events.push({ actor: cmd.reviewer, action: 'status_changed', changeId: change.id, data: { from: change.status, to: d.decides } });
     }
-    const after = (await findChange(tx, change.id))!;
-    await deps.notifier.signOffRecorded(tx, after, after.sign_offs[after.sign_offs.length - 1]);
+    await appendAudit(tx, now, events);
+    // The state after this sign-off, built in memory: the row is locked, so nothing else changed it.
+    const signOff = { ...d.signOff, at: now };
+    const after: Change = {
+      ...change,
+      sign_offs: [...change.sign_offs, signOff],
+      updated_at: d.decides ? now : change.updated_at,
+      status: d.decides ?? change.status,
+      decided_at: d.decides ? now : change.decided_at,
+    };
+    await deps.notifier.signOffRecorded(tx, after, signOff);
     if (d.decides) await deps.notifier.statusChanged(tx, after, change.status, cmd.reviewer, d.signOff.reason);
     return { ok: true as const, change: after, decided: d.decides !== null };
   });

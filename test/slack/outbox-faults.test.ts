@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
+import { ClickQueue, ReceiptRecovery, receiveApprove } from '../../src/slack/click-inbox.ts';
 import { buildChangeInput } from '../factories/change.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
 import { createTestDatabase, onRealPostgres, truncateAll } from '../support/db.ts';
@@ -123,4 +124,31 @@ describe.runIf(onRealPostgres())('a process killed between commit and delivery',
       await second.kill('SIGTERM');
     }
   });
+});
+
+describe('click receipts', () => {
+  let h: SlackHarness;
+  let db: Database;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    h = await startSlackHarness({ database: db });
+  });
+  afterAll(() => h?.stop());
+
+  it('when a click was acked but its process died before applying it, then recovery applies it once and tells the clicker', async () => {
+    const key = (await h.app.api('POST', '/api/changes', buildChangeInput())).body.key;
+    await waitFor(() => cardsFor(h.slack, PAY, key)[0], 8_000, 'card');
+    const responseUrl = h.slack.createResponseUrl({ channel: PAY, user: 'U0ALICE' });
+    // The receipt is what the Approve handler writes before its ack; nothing applied it.
+    await receiveApprove(db, { key, round: 1, reviewer: 'U0ALICE', response_url: responseUrl });
+    const ctx = { deps: h.app.deps, nudge: () => h.app.sender?.nudge(), clicks: new ClickQueue() };
+    const recovery = new ReceiptRecovery(ctx, h.app.deps.logger, { olderThanMs: 0 });
+    expect(await recovery.sweep()).toBe(1);
+    expect(await recovery.sweep()).toBe(0);
+    expect((await h.app.api('GET', `/api/changes/${key}/gate`)).status).toBe(200);
+    await waitFor(() => h.slack.responses.some((r) => String((r.body as { text?: string }).text).includes(`You signed off ${key}`)), 5_000, 'clicker told');
+    await waitFor(() => buttonsOfCard(key).length === 0, 5_000, 'card final');
+  });
+
+  const buttonsOfCard = (key: string) => JSON.stringify(cardsFor(h.slack, PAY, key)[0]?.blocks ?? []).match(/"type":"button"/g) ?? [];
 });

@@ -50,7 +50,11 @@ async function withSignOffs(db: DbOrTx, row: ChangeRow | undefined): Promise<Cha
   return toChange(row, so);
 }
 
-/** Loads a change with its sign-offs; `forUpdate` takes the row lock that serialises sign-offs. */
+/**
+ * Loads a change with its sign-offs; `forUpdate` takes the row lock that serialises sign-offs.
+ * The sign-offs are read by a second statement on purpose: under READ COMMITTED it sees what the
+ * previous lock holder committed (a subquery in the locking statement would read a stale snapshot).
+ */
 export async function findChange(db: DbOrTx, id: number, opts: { forUpdate?: boolean } = {}): Promise<Change | null> {
   const q = db.select().from(changes).where(eq(changes.id, id));
   const [row] = opts.forUpdate ? await q.for('update') : await q;
@@ -95,4 +99,10 @@ export async function insertSignOff(db: DbOrTx, changeId: number, s: Omit<SignOf
     .onConflictDoNothing()
     .returning({ id: signOffs.id });
   return rows.length === 1;
+}
+
+/** The owning team of a change, or null (a cheap read before eligibility is resolved). */
+export async function teamOfChange(db: DbOrTx, id: number): Promise<string | null> {
+  const [row] = await db.select({ team: changes.team }).from(changes).where(eq(changes.id, id));
+  return row?.team ?? null;
 }

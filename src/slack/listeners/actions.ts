@@ -1,11 +1,10 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import type { Refusal } from '../../domain/errors.ts';
-import { countApprovals } from '../../domain/sign-off.ts';
 import { previewSignOff } from '../../use-cases/preview-sign-off.ts';
-import { recordSignOff, type SignOffResult } from '../../use-cases/record-sign-off.ts';
+import { applyApprove, approveOutcomeText, receiveApprove } from '../click-inbox.ts';
+import { refusalText } from '../views/notices.ts';
 import { ActionId, changeButtonValue, parsePayload } from '../ids.ts';
 import { buildRejectModal } from '../views/reject-modal.ts';
-import { withinAckWindow, type ListenerContext } from './context.ts';
+import type { ListenerContext } from './context.ts';
 
 const KNOWN = Object.values(ActionId).map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
 
@@ -18,21 +17,16 @@ export function registerActions(app: App, ctx: ListenerContext): void {
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'That button is out of date; use the latest card.' });
       return;
     }
-    // Record first, then ack: an acked click is a durable sign-off. Never wait past the ack window.
-    const work = recordSignOff(ctx.deps, { key: value.key, reviewer: body.user.id, decision: 'approved', round: value.round });
-    const early = await withinAckWindow(work);
+    // One durable write (the click's receipt), then the ack; the sign-off is applied right after.
+    // A crash in between leaves the receipt for recovery, so an acked click is never lost.
+    const click = { key: value.key, round: value.round, reviewer: body.user.id, response_url: body.response_url };
+    const receipt = await receiveApprove(ctx.deps.database, click);
     await ack();
-    const result: SignOffResult = early.done ? early.value : await early.later;
-    if (!result.ok) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: refusalText(result) });
-      return;
-    }
-    ctx.nudge();
-    const c = result.change;
-    const text = result.decided
-      ? `You signed off ${c.key}; it is approved and the gate is open.`
-      : `You signed off ${c.key} (${countApprovals(c.sign_offs, c.round)} of ${c.approvals_required}).`;
-    await respond({ response_type: 'ephemeral', replace_original: false, text });
+    ctx.clicks.push(async () => {
+      const result = await applyApprove(ctx, click, receipt);
+      if (result.ok) ctx.nudge();
+      await respond({ response_type: 'ephemeral', replace_original: false, text: approveOutcomeText(result) });
+    });
   });
 
   app.action<BlockButtonAction>(ActionId.reject, async ({ ack, body, action, respond, client }) => {
@@ -57,9 +51,4 @@ export function registerActions(app: App, ctx: ListenerContext): void {
   app.action(new RegExp(`^(?!(${KNOWN})$).*`), async ({ ack }) => {
     await ack();
   });
-}
-
-/** The friendly sentence for a refusal (the domain already words it for people). */
-export function refusalText(r: Refusal): string {
-  return `:no_entry: ${r.message}`;
 }

@@ -1,4 +1,5 @@
 import type { Change } from '../../domain/change.ts';
+import type { Refusal } from '../../domain/errors.ts';
 import type { SignOff } from '../../domain/types.ts';
 import { progressLine } from './change-card.ts';
 import { mention, safeText } from '../mrkdwn.ts';
@@ -22,4 +23,9 @@ export function authorDecisionDm(change: Change, actor: string, reason: string |
     default:
       return null;
   }
+}
+
+/** The friendly sentence for a refusal (the domain already words it for people). */
+export function refusalText(r: Refusal): string {
+  return `:no_entry: ${r.message}`;
 }
