@@ -13,7 +13,9 @@ import { HttpServer } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { outboxStats } from './db/repositories/outbox.ts';
 import { registerOutboxRoutes } from './http/routes/outbox.ts';
-import { createSlackApp, type SlackRuntime } from './slack/app.ts';
+import { createSlackApp, type SlackRuntime, type SlackSettings } from './slack/app.ts';
+import { registerSandboxRoutes } from './sandbox/routes.ts';
+import { SlackStandin } from './sandbox/slack-standin.ts';
 import { ClickQueue, ReceiptRecovery } from './slack/click-inbox.ts';
 import { slackNotifier } from './slack/notifier.ts';
 import { OutboxSender } from './slack/outbox-sender.ts';
@@ -42,6 +44,8 @@ export interface RunningApp {
   deps: Deps;
   slack: SlackRuntime | null;
   sender: OutboxSender | null;
+  /** The in-process Slack stand-in when running in sandbox mode. */
+  sandbox: SlackStandin | null;
   /** Set when no COUNTERSIGN_API_TOKENS was given: a token generated for this run. */
   generatedToken: string | null;
   tokens: ApiToken[];
@@ -76,32 +80,49 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   let sender: OutboxSender | null = null;
   let recovery: ReceiptRecovery | null = null;
   let clickQueue: ClickQueue | null = null;
-  if (env.SLACK_BOT_TOKEN) {
-    if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
-      throw new ConfigError('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
-    }
+  let sandbox: { standin: SlackStandin; routes: { closeStreams(): void } } | null = null;
+  let appUrl = '';
+
+  // No Slack token: the local sandbox stands in for Slack (unless COUNTERSIGN_SANDBOX=off).
+  let slackSettings: SlackSettings | null = env.SLACK_BOT_TOKEN
+    ? { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET ?? '', appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL }
+    : null;
+  if (slackSettings && !slackSettings.signingSecret && !slackSettings.appToken) {
+    throw new ConfigError('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (!slackSettings && env.COUNTERSIGN_SANDBOX !== 'off') {
+    const standin = new SlackStandin({ users: config.engineers.filter((e) => e.slack).map((e) => ({ id: e.slack!, name: e.github ?? e.slack!, real_name: e.name, email: e.email })) });
+    await standin.start(0, '127.0.0.1');
+    const routes = registerSandboxRoutes(server, { standin, config, appEvents: () => `${appUrl}/slack/events`, apiToken: tokens[0].token });
+    sandbox = { standin, routes };
+    slackSettings = { botToken: 'xoxb-sandbox', signingSecret: standin.signingSecret, apiUrl: standin.apiUrl };
+  }
+
+  if (slackSettings) {
     const clicks = (clickQueue = new ClickQueue());
     const ctx = { deps, nudge: () => sender?.nudge(), clicks };
-    slack = createSlackApp({ botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET ?? '', appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL }, ctx, logger);
+    slack = createSlackApp(slackSettings, ctx, logger);
     deps.reviewers = slackReviewerDirectory(config, slack.client, logger);
     deps.notifier = slackNotifier(config);
     sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), ...opts.outbox });
     recovery = new ReceiptRecovery(ctx, logger);
     if (slack.listener) server.mount('/slack', slack.listener);
   } else {
-    logger.info('Slack is off (no SLACK_BOT_TOKEN): the API and the gate work; nothing is posted to Slack');
+    logger.info('Slack is off (no SLACK_BOT_TOKEN, COUNTERSIGN_SANDBOX=off): the API and the gate work; nothing is posted to Slack');
     server.mount('/slack', (_req, res) => {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'slack_disabled', message: 'Slack is not configured on this server (set SLACK_BOT_TOKEN)' }));
     });
   }
 
-  const host = env.HOST ?? '0.0.0.0';
+  // The sandbox is for trying Countersign on a laptop: it binds to loopback unless HOST says otherwise.
+  const host = env.HOST ?? (sandbox ? '127.0.0.1' : '0.0.0.0');
   const port = await server.listen(opts.port ?? env.PORT, host);
-  const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+  const url = `http://${host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host}:${port}`;
+  appUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   await slack?.start();
   sender?.start();
   recovery?.start();
-  logger.info({ url, port, database: database.kind, slack: slack?.mode ?? 'off' }, 'Countersign is listening');
+  logger.info({ url, port, database: database.kind, slack: sandbox ? 'sandbox' : (slack?.mode ?? 'off') }, 'Countersign is listening');
 
   return {
     url,
@@ -109,11 +130,13 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     deps,
     slack,
     sender,
+    sandbox: sandbox?.standin ?? null,
     generatedToken,
     tokens,
     async stop() {
       if (stopping) return;
       stopping = true;
+      sandbox?.routes.closeStreams();
       await server.close();
       await clickQueue?.drain();
       await recovery?.stop();
@@ -121,6 +144,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       await slack?.stop();
       // A database handed in by the caller is the caller's to close.
       if (ownsDatabase) await database.close();
+      await sandbox?.standin.stop();
     },
   };
 }
@@ -139,6 +163,7 @@ async function runCli(): Promise<void> {
     }
     throw err;
   }
+  if (app.sandbox) process.stdout.write(`Countersign sandbox: open ${app.url}/\n`);
   if (app.generatedToken) {
     process.stdout.write(
       `\nNo COUNTERSIGN_API_TOKENS set; generated an API token for this run:\n` +

@@ -223,6 +223,21 @@ export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
     this.latencyMs = 0;
   }
 
+  /** Shows an app's answer to a slash command (its ack body) the way Slack does: ephemeral unless `in_channel`. */
+  showCommandAnswer(context: { channel: string; user: string }, body: Record<string, unknown>): void {
+    if (typeof body.text !== 'string' && !Array.isArray(body.blocks)) return;
+    this.applyResponse(body, { channel: dmFor(context.channel), user: context.user });
+  }
+
+  /** Closes a modal, as a person pressing its close button does. */
+  closeView(id: string): void {
+    const v = this.views.find((x) => x.id === id);
+    if (v && !v.closed) {
+      v.closed = true;
+      this.changed({ kind: 'view', user: v.user });
+    }
+  }
+
   /** Drops every pending fault (Slack "comes back"). */
   clearFaults(): void {
     this.faults = [];

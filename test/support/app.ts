@@ -21,7 +21,7 @@ export interface TestApp extends RunningApp {
 /** Starts the whole app in-process on a free port, on the given database. */
 export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean }): Promise<TestApp> {
   const app = await start({
-    env: { COUNTERSIGN_API_TOKENS: `ci:${API_TOKEN},other:other-token-123`, HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...opts.env },
+    env: { COUNTERSIGN_API_TOKENS: `ci:${API_TOKEN},other:other-token-123`, HOST: '127.0.0.1', LOG_LEVEL: 'silent', COUNTERSIGN_SANDBOX: 'off', ...opts.env },
     config: opts.config ?? buildConfig(),
     database: opts.database,
     clock: opts.clock,
