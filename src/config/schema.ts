@@ -116,13 +116,26 @@ export const configSchema = z
         remind_after: duration.default('30m'),
         escalate_after: duration.default('2h'),
         expire_after: duration.default('72h'),
+        business_hours: z
+          .strictObject({
+            days: z.string().regex(/^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?(,(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?)*$/, 'expected days like mon-fri or mon,wed,fri').default('mon-fri'),
+            from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time like 09:00'),
+            to: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time like 18:00'),
+          })
+          .optional()
+          .describe('reminders and escalations below critical wait for these hours (in `timezone`)'),
+        claim_timeout: duration.default('1h').describe('a claim on a review lapses after this'),
       })
-      .default({ schedule: '*/5 * * * *', digest: '0 9 * * 1-5', timezone: 'UTC', remind_after: '30m', escalate_after: '2h', expire_after: '72h' }),
+      .default(() => ({ schedule: '*/5 * * * *', digest: '0 9 * * 1-5', timezone: 'UTC', remind_after: '30m', escalate_after: '2h', expire_after: '72h', claim_timeout: '1h' })),
     incidents: z
       .strictObject({
         lookback: duration.default('24h').describe('how far before an incident deployments are suspects'),
+        grace: duration.default('15m').describe('deployments this long after an incident started are suspects too'),
+        service_label: z.string().min(1).default('service').describe('the Alertmanager label that names the affected service'),
+        severity_map: z.record(z.string(), z.enum(['sev1', 'sev2', 'sev3', 'sev4'])).default(() => ({ critical: 'sev1' as const, error: 'sev2' as const, warning: 'sev3' as const })).describe('Alertmanager severity label → incident severity (others become sev3)'),
+        max_suspects: z.number().int().min(1).max(20).default(5),
       })
-      .default({ lookback: '24h' }),
+      .default(() => ({ lookback: '24h', grace: '15m', service_label: 'service', severity_map: { critical: 'sev1' as const, error: 'sev2' as const, warning: 'sev3' as const }, max_suspects: 5 })),
   })
   .superRefine((cfg, ctx) => {
     const teamNames = new Set<string>();

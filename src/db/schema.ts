@@ -36,6 +36,10 @@ export const changes = pgTable(
     status: changeStatusEnum('status').notNull(),
     round: integer('round').notNull().default(1),
     submittedBy: text('submitted_by').notNull(),
+    /** Escalation steps taken: 0 none, 1 reminded, 2 escalated, 3 expired. Advanced by conditional update only. */
+    escalationStep: integer('escalation_step').notNull().default(0),
+    claimedBy: text('claimed_by'),
+    claimedAt: ts('claimed_at'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
     decidedAt: ts('decided_at'),
@@ -44,6 +48,8 @@ export const changes = pgTable(
     uniqueIndex('changes_source_external_id_idx').on(t.source, t.externalId),
     index('changes_status_created_idx').on(t.status, t.createdAt),
     index('changes_created_idx').on(t.createdAt),
+    // The escalation sweep reads only pending changes that are due: cost grows with what is due, not with the table.
+    index('changes_escalation_due_idx').on(t.escalationStep, t.createdAt).where(sql`status = 'pending'`),
   ],
 );
 
@@ -139,3 +145,58 @@ export const slackInbox = pgTable(
   },
   (t) => [index('slack_inbox_unprocessed_idx').on(t.receivedAt).where(sql`processed_at is null`)],
 );
+
+export const deploymentStatusEnum = pgEnum('deployment_status', ['succeeded', 'failed', 'rolled_back']);
+export const severityEnum = pgEnum('severity', ['sev1', 'sev2', 'sev3', 'sev4']);
+export const incidentStatusEnum = pgEnum('incident_status', ['open', 'resolved']);
+
+/** A change deployed somewhere; `ungated` when its gate was not open at the time. */
+export const deployments = pgTable(
+  'deployments',
+  {
+    id: serial('id').primaryKey(),
+    changeId: integer('change_id').notNull().references(() => changes.id),
+    service: text('service').notNull(),
+    environment: text('environment').notNull(),
+    status: deploymentStatusEnum('status').notNull(),
+    ungated: boolean('ungated').notNull(),
+    deployedAt: ts('deployed_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('deployments_env_service_time_idx').on(t.environment, t.service, t.deployedAt), index('deployments_change_idx').on(t.changeId)],
+);
+
+export const incidents = pgTable(
+  'incidents',
+  {
+    id: serial('id').primaryKey(),
+    title: text('title').notNull(),
+    severity: severityEnum('severity').notNull(),
+    services: text('services').array().notNull(),
+    status: incidentStatusEnum('status').notNull(),
+    source: text('source').notNull(),
+    externalId: text('external_id'),
+    startedAt: ts('started_at').notNull(),
+    resolvedAt: ts('resolved_at'),
+    declaredBy: text('declared_by').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('incidents_source_external_idx').on(t.source, t.externalId), index('incidents_status_idx').on(t.status, t.startedAt)],
+);
+
+/** A change a person confirmed as a cause of an incident (suspects are computed, never stored as causes). */
+export const incidentCauses = pgTable(
+  'incident_causes',
+  {
+    id: serial('id').primaryKey(),
+    incidentId: integer('incident_id').notNull().references(() => incidents.id),
+    changeId: integer('change_id').notNull().references(() => changes.id),
+    confirmedBy: text('confirmed_by').notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [uniqueIndex('incident_causes_once_idx').on(t.incidentId, t.changeId)],
+);
+
+export type DeploymentRow = typeof deployments.$inferSelect;
+export type IncidentRow = typeof incidents.$inferSelect;
