@@ -63,7 +63,7 @@ describe('the shipped countersign.yml', () => {
   });
 
   it('when loaded, then the escalation timings are kept as written and a team without seniors_usergroup has none', () => {
-    expect(cfg.escalation).toEqual({ schedule: '*/5 * * * *', digest: '0 9 * * 1-5', timezone: 'UTC', remind_after: '30m', escalate_after: '2h', expire_after: '72h' });
+    expect(cfg.escalation).toEqual({ schedule: '*/5 * * * *', digest: '0 9 * * 1-5', timezone: 'UTC', remind_after: '30m', escalate_after: '2h', expire_after: '72h', claim_timeout: '1h' });
     expect(cfg.incidents.lookback).toBe('24h');
     expect(cfg.teams[0].seniors_usergroup).toBeUndefined();
   });
@@ -279,8 +279,8 @@ describe('parseConfig defaults', () => {
 
   it('when escalation, incidents and ai_detection are absent, then their defaults apply', () => {
     const cfg = buildConfig();
-    expect(cfg.escalation).toEqual({ schedule: '*/5 * * * *', digest: '0 9 * * 1-5', timezone: 'UTC', remind_after: '30m', escalate_after: '2h', expire_after: '72h' });
-    expect(cfg.incidents).toEqual({ lookback: '24h' });
+    expect(cfg.escalation).toEqual({ schedule: '*/5 * * * *', digest: '0 9 * * 1-5', timezone: 'UTC', remind_after: '30m', escalate_after: '2h', expire_after: '72h', claim_timeout: '1h' });
+    expect(cfg.incidents).toEqual({ lookback: '24h', grace: '15m', service_label: 'service', severity_map: { critical: 'sev1', error: 'sev2', warning: 'sev3' }, max_suspects: 5 });
     expect(cfg.ai_detection.labels).toEqual(['ai-assisted']);
     expect(cfg.ai_detection.assistants).toContain('Claude');
     expect(cfg.ai_detection.bot_accounts).toEqual([]);
