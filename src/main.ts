@@ -13,6 +13,7 @@ import { HttpServer } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { outboxStats } from './db/repositories/outbox.ts';
 import { registerOutboxRoutes } from './http/routes/outbox.ts';
+import { registerIncidentRoutes } from './http/routes/incidents.ts';
 import { createSlackApp, type SlackRuntime, type SlackSettings } from './slack/app.ts';
 import { registerSandboxRoutes } from './sandbox/routes.ts';
 import { SlackStandin } from './sandbox/slack-standin.ts';
@@ -75,6 +76,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   registerHealthRoutes(server, database, () => stopping, async () => ({ outbox: await outboxStats(database) }));
   registerChangeRoutes(server, deps);
   registerOutboxRoutes(server, database);
+  registerIncidentRoutes(server, deps);
 
   let slack: SlackRuntime | null = null;
   let sender: OutboxSender | null = null;

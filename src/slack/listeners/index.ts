@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { registerActions } from './actions.ts';
 import { registerCommands } from './commands.ts';
 import type { ListenerContext } from './context.ts';
+import { registerIncidentListeners } from './incidents.ts';
 import { registerViews } from './views.ts';
 
 /** Every Slack entry point, registered in one place. */
@@ -9,4 +10,5 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
   registerActions(app, ctx);
   registerViews(app, ctx);
   registerCommands(app, ctx);
+  registerIncidentListeners(app, ctx);
 }
