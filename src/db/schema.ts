@@ -49,6 +49,7 @@ export const changes = pgTable(
     index('changes_status_created_idx').on(t.status, t.createdAt),
     index('changes_created_idx').on(t.createdAt),
     // The escalation sweep reads only pending changes that are due: cost grows with what is due, not with the table.
+    index('changes_author_idx').on(t.authorSlackId, t.createdAt),
     index('changes_escalation_due_idx').on(t.escalationStep, t.createdAt).where(sql`status = 'pending'`),
   ],
 );
@@ -200,3 +201,11 @@ export const incidentCauses = pgTable(
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 export type IncidentRow = typeof incidents.$inferSelect;
+
+/** One row per scheduled job slot (e.g. the 09:00 digest): whoever inserts it runs it, so replicas never double-post. */
+export const scheduledRuns = pgTable('scheduled_runs', {
+  job: text('job').notNull(),
+  slot: text('slot').notNull(),
+  ranBy: text('ran_by').notNull(),
+  at: ts('at').notNull(),
+}, (t) => [uniqueIndex('scheduled_runs_slot_idx').on(t.job, t.slot)]);
