@@ -18,11 +18,13 @@ import { createSlackApp, type SlackRuntime, type SlackSettings } from './slack/a
 import { registerSandboxRoutes } from './sandbox/routes.ts';
 import { SlackStandin } from './sandbox/slack-standin.ts';
 import { ClickQueue, ReceiptRecovery } from './slack/click-inbox.ts';
-import { slackNotifier } from './slack/notifier.ts';
+import { cardChannel, slackNotifier } from './slack/notifier.ts';
+import { startScheduler } from './scheduler/index.ts';
 import { OutboxSender } from './slack/outbox-sender.ts';
 import { messageRenderer } from './slack/render.ts';
 import { slackReviewerDirectory } from './slack/reviewer-directory.ts';
-import { configReviewers, silentNotifier, type Deps } from './use-cases/ports.ts';
+import { configReviewers, silentIncidentNotifier, silentNotifier, type Deps } from './use-cases/ports.ts';
+import { slackIncidentNotifier } from './slack/incident-notifier.ts';
 
 export interface StartOptions {
   /** Environment variables (default: process.env). */
@@ -35,6 +37,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Overrides PORT; 0 picks a free port. */
   port?: number;
+  /** Set false to run without the node-cron jobs (tests that drive the sweep themselves). */
+  scheduler?: boolean;
   /** Outbox sender tuning (tests use short backoffs). */
   outbox?: { pollMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; postIntervalMs?: number; leaseMs?: number };
 }
@@ -70,7 +74,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   const database = opts.database ?? (await openDatabase(databaseTarget(env.DATABASE_URL, env.COUNTERSIGN_DATA_DIR ?? resolve(PROJECT_ROOT, '.data/pglite'))));
   await database.migrate();
 
-  const deps: Deps = { database, config, clock, reviewers: configReviewers(config), notifier: silentNotifier, logger };
+  const deps: Deps = { database, config, clock, reviewers: configReviewers(config), notifier: silentNotifier, incidents: silentIncidentNotifier, logger };
   let stopping = false;
   const server = new HttpServer({ logger, tokens, maxBodyBytes: env.COUNTERSIGN_MAX_BODY_BYTES });
   registerHealthRoutes(server, database, () => stopping, async () => ({ outbox: await outboxStats(database) }));
@@ -106,6 +110,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     slack = createSlackApp(slackSettings, ctx, logger);
     deps.reviewers = slackReviewerDirectory(config, slack.client, logger);
     deps.notifier = slackNotifier(config);
+    deps.incidents = slackIncidentNotifier(config);
     sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), ...opts.outbox });
     recovery = new ReceiptRecovery(ctx, logger);
     if (slack.listener) server.mount('/slack', slack.listener);
@@ -123,6 +128,8 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   appUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   await slack?.start();
   sender?.start();
+  // Escalation runs even with Slack off: expiry closes the gate whether or not anyone is told.
+  const scheduler = opts.scheduler === false ? null : startScheduler(deps, (c) => cardChannel(config, c));
   recovery?.start();
   logger.info({ url, port, database: database.kind, slack: sandbox ? 'sandbox' : (slack?.mode ?? 'off') }, 'Countersign is listening');
 
@@ -140,6 +147,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       stopping = true;
       sandbox?.routes.closeStreams();
       await server.close();
+      await scheduler?.stop();
       await clickQueue?.drain();
       await recovery?.stop();
       await sender?.stop();

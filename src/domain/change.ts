@@ -23,6 +23,10 @@ export interface Change {
   approvals_required: number;
   status: ChangeStatus;
   round: number;
+  /** Escalation steps taken: 0 none, 1 reminded, 2 escalated, 3 expired. */
+  escalation_step: 0 | 1 | 2 | 3;
+  claimed_by: string | null;
+  claimed_at: Date | null;
   submitted_by: string;
   created_at: Date;
   updated_at: Date;

@@ -6,6 +6,7 @@ export type RefusalCode =
   | 'already_signed'
   | 'reason_required'
   | 'stale_card'
+  | 'already_claimed'
   | 'not_found';
 
 export interface Refusal {

@@ -29,6 +29,7 @@ export function presentChange(c: Change, history?: HistoryEntry[]) {
     approvals_required: c.approvals_required,
     approvals_received: countApprovals(c.sign_offs, c.round),
     approvals: c.sign_offs.map((s) => ({ reviewer: s.reviewer, decision: s.decision, reason: s.reason ?? undefined, at: s.at.toISOString(), round: s.round, current: s.round === c.round })),
+    escalation: { step: ['none', 'reminded', 'escalated', 'expired'][c.escalation_step], claimed_by: c.claimed_by, claimed_at: c.claimed_at?.toISOString() ?? null },
     submitted_by: c.submitted_by,
     created_at: c.created_at.toISOString(),
     updated_at: c.updated_at.toISOString(),

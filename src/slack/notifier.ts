@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { enqueue, type OutboxMessage } from '../db/repositories/outbox.ts';
 import type { Change } from '../domain/change.ts';
 import type { ChangeNotifier } from '../use-cases/ports.ts';
+import { buildDigest, escalationMessage, reminderText } from './views/escalation.ts';
 import { authorDecisionDm, signOffThreadReply } from './views/notices.ts';
 
 /** Outbox kinds; the sender knows how to deliver each. */
@@ -11,6 +12,8 @@ export const OutboxKind = {
   threadReply: 'thread_reply',
   dm: 'dm',
   message: 'message',
+  incidentPost: 'incident_post',
+  incidentUpdate: 'incident_update',
 } as const;
 
 export const cardRef = (change: Pick<Change, 'id'>) => `card:${change.id}`;
@@ -27,7 +30,7 @@ export const cardUpdate = (config: Config, change: Change): OutboxMessage => ({
   payload: { change_id: change.id },
 });
 
-export const threadReply = (config: Config, change: Change, text: string): OutboxMessage => ({
+export const threadReply = (config: Config, change: Pick<Change, 'id' | 'team'>, text: string): OutboxMessage => ({
   kind: OutboxKind.threadReply,
   groupKey: cardRef(change),
   channel: cardChannel(config, change),
@@ -58,6 +61,22 @@ export function slackNotifier(config: Config): ChangeNotifier {
       const dm = authorDecisionDm(change, actor, reason ?? null);
       if (dm && change.author.slack_id) out.push(directMessage(change.author.slack_id, dm));
       await enqueue(tx, out);
+    },
+    async escalated(tx, change, step, info) {
+      if (step === 1) {
+        await enqueue(tx, [threadReply(config, change, reminderText(change, info))]);
+        return;
+      }
+      const team = config.teams.find((t) => t.name === change.team);
+      const message = escalationMessage(change, info, { cardChannel: cardChannel(config, change), contacts: team?.escalation_contacts ?? [], usergroup: team?.escalation_usergroup });
+      const channel = config.slack.escalation_channel;
+      await enqueue(tx, [{ kind: OutboxKind.message, groupKey: `chan:${channel}`, channel, payload: { ...message } }]);
+    },
+    async claimChanged(tx, change) {
+      await enqueue(tx, [cardUpdate(config, change)]);
+    },
+    async digest(tx, channel, items) {
+      await enqueue(tx, [{ kind: OutboxKind.message, groupKey: `chan:${channel}`, channel, payload: { ...buildDigest(items) } }]);
     },
   };
 }

@@ -178,6 +178,28 @@ export class OutboxSender {
         const res = await client.chat.postMessage({ channel: row.channel, text: payload.text, blocks: payload.blocks, unfurl_links: false });
         return finish(payload.ref ? (tx) => rememberMessage(tx, payload.ref!, res.channel ?? row.channel, res.ts!) : undefined);
       }
+      case OutboxKind.incidentPost: {
+        // An incident broadcast: posted once, its ts remembered for the in-place updates.
+        const ref = `incident:${p.incident_id}`;
+        if (await findMessage(database.db, ref)) return finish();
+        const r = await this.o.render(ref);
+        if (!r) return finish();
+        await this.pace(row.channel);
+        const res = await client.chat.postMessage({ channel: r.channel, text: r.message.text, blocks: r.message.blocks, unfurl_links: false, unfurl_media: false });
+        return finish((tx) => rememberMessage(tx, ref, res.channel ?? r.channel, res.ts!));
+      }
+      case OutboxKind.incidentUpdate: {
+        const ref = `incident:${p.incident_id}`;
+        if (await hasLaterOfKind(database.db, row)) {
+          this.o.onResult?.(row.kind, 'superseded');
+          return finish();
+        }
+        const msg = await findMessage(database.db, ref);
+        const r = msg && (await this.o.render(ref));
+        if (!msg || !r) return finish();
+        await client.chat.update({ channel: msg.channel, ts: msg.ts, text: r.message.text, blocks: r.message.blocks });
+        return finish();
+      }
       default:
         this.o.logger.error({ outbox_id: row.id, kind: row.kind }, 'outbox: unknown kind; kept for inspection');
         return { ok: false, retryInMs: this.o.backoffMaxMs, error: `unknown kind ${row.kind}`, rateLimited: false };

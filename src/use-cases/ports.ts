@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Database, Tx } from '../db/client.ts';
 import type { Change } from '../domain/change.ts';
+import type { Deployment, Incident, IncidentSuspect } from '../domain/incident.ts';
 import type { Clock, SignOff } from '../domain/types.ts';
 
 /** Who may sign off a team's changes. The Slack adapter adds user-group members; failures fail closed. */
@@ -17,12 +18,60 @@ export interface ChangeNotifier {
   changeRegistered(tx: Tx, change: Change): Promise<void>;
   signOffRecorded(tx: Tx, change: Change, signOff: SignOff): Promise<void>;
   statusChanged(tx: Tx, change: Change, from: Change['status'], actor: string, reason?: string | null): Promise<void>;
+  /** A reminder (step 1) or an escalation (step 2) is due for a pending change. */
+  escalated(tx: Tx, change: Change, step: 1 | 2, info: EscalationInfo): Promise<void>;
+  /** The claim on a change changed (claimed, released or lapsed): the card shows who reviews. */
+  claimChanged(tx: Tx, change: Change): Promise<void>;
+  /** The digest of pending changes for one channel. */
+  digest(tx: Tx, channel: string, items: DigestItem[]): Promise<void>;
+}
+
+export interface EscalationInfo {
+  /** Who the reminder mentions (the claimer, or the eligible seniors who have not signed). */
+  targets: string[];
+  /** Everyone the change still waits on. */
+  waitingOn: string[];
+  ageMs: number;
+  /** The next step and when it is due, for "escalates at …". */
+  next: { step: number; at: Date } | null;
+}
+
+export interface DigestItem {
+  change: Change;
+  ageMs: number;
+  claimer: string | null;
+  waitingOn: string[];
 }
 
 export const silentNotifier: ChangeNotifier = {
   changeRegistered: async () => {},
   signOffRecorded: async () => {},
   statusChanged: async () => {},
+  escalated: async () => {},
+  claimChanged: async () => {},
+  digest: async () => {},
+};
+
+/**
+ * Side effects of deployments and incidents (the incident broadcast, card threads, DMs, the ungated
+ * deploy alert). Called inside the transaction that makes the change, like ChangeNotifier.
+ */
+export interface IncidentNotifier {
+  /** A deployment was recorded by `deployer`; `incidents` are the open incidents it may now be a suspect of. */
+  deploymentRecorded(tx: Tx, deployment: Deployment, change: Change, incidents: Incident[], deployer: string): Promise<void>;
+  /** A new incident, with its suspects at declaration. */
+  incidentDeclared(tx: Tx, incident: Incident, suspects: IncidentSuspect[]): Promise<void>;
+  /** An incident changed (resolved, retitled, new services): its broadcast is re-rendered. */
+  incidentChanged(tx: Tx, incident: Incident): Promise<void>;
+  /** `confirmedBy` confirmed `change` as a cause of `incident`. */
+  causeConfirmed(tx: Tx, incident: Incident, change: Change, confirmedBy: string): Promise<void>;
+}
+
+export const silentIncidentNotifier: IncidentNotifier = {
+  deploymentRecorded: async () => {},
+  incidentDeclared: async () => {},
+  incidentChanged: async () => {},
+  causeConfirmed: async () => {},
 };
 
 /** Everything a use case may touch. */
@@ -32,6 +81,8 @@ export interface Deps {
   clock: Clock;
   reviewers: ReviewerDirectory;
   notifier: ChangeNotifier;
+  /** Side effects of deployments and incidents (broadcasts, card threads, DMs, alerts). */
+  incidents: IncidentNotifier;
   logger: Logger;
 }
 

@@ -36,7 +36,7 @@ describe('the approval card', () => {
   it('when a risky change arrives, then one card is posted to the team channel with Approve and Reject', async () => {
     const { key } = await register();
     const card = await waitForCard(h.slack, PAY, key);
-    expect(buttonsOf(card).map((b) => b.text)).toEqual(['Approve', 'Reject']);
+    expect(buttonsOf(card).map((b) => b.text)).toEqual(['Approve', 'Reject', 'Claim review']);
     const text = textOf(card);
     expect(text).toContain(`${key} · Retry payment capture on timeout`);
     expect(text).toContain('<@U0JUNIOR> (junior)');
@@ -119,7 +119,7 @@ describe('sign-off through the buttons', () => {
     await press(h, card, 'Approve', 'U0ALICE');
     await waitFor(() => textOf(h.slack.messagesIn(PAY).find((m) => m.ts === card.ts)!).includes('1 of 2 sign-offs: <@U0ALICE>'), 5_000, 'progress on the card');
     expect(await gate(key)).toBe(202);
-    expect(buttonsOf(h.slack.messagesIn(PAY).find((m) => m.ts === card.ts)!)).toHaveLength(2);
+    expect(buttonsOf(h.slack.messagesIn(PAY).find((m) => m.ts === card.ts)!)).toHaveLength(3);
 
     await press(h, card, 'Approve', 'U0BOB');
     const final = await waitFor(() => {

@@ -19,7 +19,7 @@ export interface TestApp extends RunningApp {
 }
 
 /** Starts the whole app in-process on a free port, on the given database. */
-export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean }): Promise<TestApp> {
+export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean; scheduler?: boolean }): Promise<TestApp> {
   const app = await start({
     env: { COUNTERSIGN_API_TOKENS: `ci:${API_TOKEN},other:other-token-123`, HOST: '127.0.0.1', LOG_LEVEL: 'silent', COUNTERSIGN_SANDBOX: 'off', ...opts.env },
     config: opts.config ?? buildConfig(),
@@ -28,6 +28,7 @@ export async function startTestApp(opts: { database: Database; config?: Config; 
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', { pretty: false }),
     port: 0,
     outbox: opts.outbox,
+    scheduler: opts.scheduler ?? false,
   });
   const stopApp = app.stop;
   return Object.assign(app, {

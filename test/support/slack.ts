@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import type { Clock } from '../../src/domain/types.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { signSlackRequest } from '../../src/sandbox/slack-signing.ts';
 import { startFakeSlack, type SlackStandin, type StoredMessage } from '../fakes/fake-slack.ts';
 import { startTestApp, type TestApp } from './app.ts';
 
@@ -12,7 +14,7 @@ export interface SlackHarness {
 }
 
 /** The whole app in-process, in Slack HTTP mode, talking to a fake Slack over real HTTP. */
-export async function startSlackHarness(opts: { database: Database; clock?: Clock; slack?: SlackStandin; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean }): Promise<SlackHarness> {
+export async function startSlackHarness(opts: { database: Database; clock?: Clock; slack?: SlackStandin; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean; config?: Config; scheduler?: boolean }): Promise<SlackHarness> {
   const slack = opts.slack ?? (await startFakeSlack({ usergroups: { S0PAYSENIORS: ['U0GRACE'] } }));
   const app = await startTestApp({
     database: opts.database,
@@ -20,6 +22,8 @@ export async function startSlackHarness(opts: { database: Database; clock?: Cloc
     env: { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_API_URL: slack.apiUrl, ...opts.env },
     outbox: { pollMs: 20, backoffBaseMs: 50, backoffMaxMs: 300, postIntervalMs: 5, ...opts.outbox },
     keepDatabase: opts.keepDatabase,
+    config: opts.config,
+    scheduler: opts.scheduler,
   });
   return {
     app,
@@ -96,4 +100,13 @@ export function textOf(message: { text?: string; blocks?: unknown[] }): string {
   };
   walk(message.blocks ?? []);
   return parts.join('\n');
+}
+
+/** Delivers an Events API callback (e.g. app_home_opened) to the app, signed as Slack signs it. */
+export async function sendEvent(h: SlackHarness, event: Record<string, unknown>): Promise<number> {
+  const body = JSON.stringify({ token: 'x', team_id: 'T0SANDBOX', api_app_id: 'A0SANDBOX', type: 'event_callback', event_id: `Ev${Date.now()}${Math.random().toString(36).slice(2, 8)}`, event_time: Math.floor(Date.now() / 1000), event });
+  const ts = Math.floor(Date.now() / 1000);
+  const res = await fetch(h.events, { method: 'POST', headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signSlackRequest(h.slack.signingSecret, ts, body) }, body });
+  await res.arrayBuffer();
+  return res.status;
 }

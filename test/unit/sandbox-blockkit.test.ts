@@ -344,7 +344,7 @@ describe('renderBlocks', () => {
     const tags = checkMarkup(html, BLOCK_TAGS);
     expect(tags.filter((t) => t.name === 'span' && t.attrs.class === 'mention')).toHaveLength(1); // the author mention only
     expect(visible(html)).toContain('<!channel>');
-    expect(tags.filter((t) => t.name === 'button' && !t.closing).map((b) => b.attrs['data-action-id'])).toEqual(['change_approve', 'change_reject']);
+    expect(tags.filter((t) => t.name === 'button' && !t.closing).map((b) => b.attrs['data-action-id'])).toEqual(['change_approve', 'change_reject', 'change_claim']);
     expect(html).toContain('<blockquote>');
     expect(html).toContain('<a href="https://github.com/acme/shop/pull/42" target="_blank" rel="noopener noreferrer">View change</a>');
   });

@@ -417,7 +417,7 @@ describe('buildChangeCard: progress on a 2-approval change', () => {
   it('when one of two approvals is in, then progress reads "1 of 2 sign-offs: <@U0ALICE>" and the buttons remain', () => {
     const c = buildChangeCard(buildChange({ approvals_required: 2, sign_offs: [signOff('U0ALICE')] }));
     expect(statusText(c)).toBe(':hourglass_flowing_sand: Waiting for sign-off · 1 of 2 sign-offs: <@U0ALICE>');
-    expect(buttons(c).map((b) => b.action_id)).toEqual([ActionId.approve, ActionId.reject]);
+    expect(buttons(c).map((b) => b.action_id)).toEqual([ActionId.approve, ActionId.reject, ActionId.claim]);
   });
 
   it('when an approval is from an earlier round, then it no longer counts toward progress', () => {
@@ -710,7 +710,7 @@ describe('Slack limits', () => {
       const c = buildChangeCard(huge(status));
       expectWithinSlackLimits(c);
       expect(reasonsText(c).endsWith('…')).toBe(true);
-      if (status === 'pending') expect(buttons(c)).toHaveLength(2);
+      if (status === 'pending') expect(buttons(c)).toHaveLength(3);
     });
   }
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lte, or } from 'drizzle-orm';
 import { changeKey, type Change } from '../../domain/change.ts';
 import type { ChangeStatus, SignOff } from '../../domain/types.ts';
 import type { DbOrTx } from '../client.ts';
@@ -28,6 +28,9 @@ export function toChange(row: ChangeRow, rows: SignOffRow[]): Change {
     approvals_required: row.approvalsRequired,
     status: row.status,
     round: row.round,
+    escalation_step: row.escalationStep as Change['escalation_step'],
+    claimed_by: row.claimedBy,
+    claimed_at: row.claimedAt,
     submitted_by: row.submittedBy,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
@@ -75,10 +78,7 @@ export async function listChanges(db: DbOrTx, opts: { status?: ChangeStatus; lim
     .where(opts.status ? eq(changes.status, opts.status) : undefined)
     .orderBy(...order)
     .limit(opts.limit);
-  if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  const so = await db.select().from(signOffs).where(inArray(signOffs.changeId, ids)).orderBy(asc(signOffs.id));
-  return rows.map((r) => toChange(r, so.filter((s) => s.changeId === r.id)));
+  return withSignOffsMany(db, rows);
 }
 
 /** Moves a change to a new status only if it is still in `from`; returns false when it was not. */
@@ -105,4 +105,64 @@ export async function insertSignOff(db: DbOrTx, changeId: number, s: Omit<SignOf
 export async function teamOfChange(db: DbOrTx, id: number): Promise<string | null> {
   const [row] = await db.select({ team: changes.team }).from(changes).where(eq(changes.id, id));
   return row?.team ?? null;
+}
+
+/**
+ * Pending changes past at least one escalation threshold and not yet at that step, oldest first.
+ * Reads the partial index on (escalation_step, created_at): the cost follows what is due, not the table.
+ */
+export async function dueForEscalation(db: DbOrTx, cutoffs: { remindBefore: Date; escalateBefore: Date; expireBefore: Date }, limit: number): Promise<Change[]> {
+  const rows = await db
+    .select()
+    .from(changes)
+    .where(
+      and(
+        eq(changes.status, 'pending'),
+        or(
+          and(eq(changes.escalationStep, 0), lte(changes.createdAt, cutoffs.remindBefore)),
+          and(eq(changes.escalationStep, 1), lte(changes.createdAt, cutoffs.escalateBefore)),
+          and(eq(changes.escalationStep, 2), lte(changes.createdAt, cutoffs.expireBefore)),
+        ),
+      ),
+    )
+    .orderBy(asc(changes.createdAt), asc(changes.id))
+    .limit(limit);
+  return withSignOffsMany(db, rows);
+}
+
+async function withSignOffsMany(db: DbOrTx, rows: ChangeRow[]): Promise<Change[]> {
+  if (rows.length === 0) return [];
+  const so = await db.select().from(signOffs).where(inArray(signOffs.changeId, rows.map((r) => r.id))).orderBy(asc(signOffs.id));
+  return rows.map((r) => toChange(r, so.filter((s) => s.changeId === r.id)));
+}
+
+/** Moves a pending change from one escalation step to the next; false when someone else already did (exactly once). */
+export async function advanceEscalation(db: DbOrTx, id: number, from: number, to: number, at: Date): Promise<boolean> {
+  const done = await db
+    .update(changes)
+    .set({ escalationStep: to, updatedAt: at })
+    .where(and(eq(changes.id, id), eq(changes.escalationStep, from), eq(changes.status, 'pending')))
+    .returning({ id: changes.id });
+  return done.length === 1;
+}
+
+/** Sets or clears the claim on a pending change. */
+export async function setClaim(db: DbOrTx, id: number, user: string | null, at: Date): Promise<void> {
+  await db.update(changes).set({ claimedBy: user, claimedAt: user ? at : null, updatedAt: at }).where(eq(changes.id, id));
+}
+
+/** Pending changes whose claim is older than `before` (lapsed). */
+export async function lapsedClaims(db: DbOrTx, before: Date, limit: number): Promise<Change[]> {
+  const rows = await db
+    .select()
+    .from(changes)
+    .where(and(eq(changes.status, 'pending'), isNotNull(changes.claimedBy), lte(changes.claimedAt, before)))
+    .limit(limit);
+  return withSignOffsMany(db, rows);
+}
+
+/** Changes a person authored, newest first. */
+export async function changesByAuthor(db: DbOrTx, slackId: string, limit: number): Promise<Change[]> {
+  const rows = await db.select().from(changes).where(eq(changes.authorSlackId, slackId)).orderBy(desc(changes.createdAt), desc(changes.id)).limit(limit);
+  return withSignOffsMany(db, rows);
 }

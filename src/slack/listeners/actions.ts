@@ -1,20 +1,33 @@
-import type { App, BlockButtonAction } from '@slack/bolt';
+import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { claimReview } from '../../use-cases/claim-review.ts';
 import { previewSignOff } from '../../use-cases/preview-sign-off.ts';
 import { applyApprove, approveOutcomeText, receiveApprove } from '../click-inbox.ts';
-import { refusalText } from '../views/notices.ts';
 import { ActionId, changeButtonValue, parsePayload } from '../ids.ts';
+import { refusalText } from '../views/notices.ts';
 import { buildRejectModal } from '../views/reject-modal.ts';
 import type { ListenerContext } from './context.ts';
+import { publishHome } from './events.ts';
 
 const KNOWN = Object.values(ActionId).map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+const OUTDATED = 'That button is out of date; use the latest card.';
 
-/** Approve and Reject buttons on approval cards (and anywhere the card builder renders them). */
+/**
+ * Tells the clicker the outcome: ephemeral in the channel, or, for a click in the App Home (which
+ * has no response_url), a fresh Home tab showing the new state.
+ */
+async function tell(ctx: ListenerContext, body: BlockButtonAction, respond: RespondFn, client: WebClient, text: string): Promise<void> {
+  if (body.response_url) await respond({ response_type: 'ephemeral', replace_original: false, text });
+  else if (body.view?.type === 'home') await publishHome(ctx, client, body.user.id);
+}
+
+/** Approve, Reject, Claim review and Release claim, on cards and in the App Home (same buttons, same handlers). */
 export function registerActions(app: App, ctx: ListenerContext): void {
-  app.action<BlockButtonAction>(ActionId.approve, async ({ ack, body, action, respond }) => {
+  app.action<BlockButtonAction>(ActionId.approve, async ({ ack, body, action, respond, client }) => {
     const value = parsePayload(changeButtonValue, action.value);
     if (!value) {
       await ack();
-      await respond({ response_type: 'ephemeral', replace_original: false, text: 'That button is out of date; use the latest card.' });
+      await tell(ctx, body, respond, client, OUTDATED);
       return;
     }
     // One durable write (the click's receipt), then the ack; the sign-off is applied right after.
@@ -25,27 +38,37 @@ export function registerActions(app: App, ctx: ListenerContext): void {
     ctx.clicks.push(async () => {
       const result = await applyApprove(ctx, click, receipt);
       if (result.ok) ctx.nudge();
-      await respond({ response_type: 'ephemeral', replace_original: false, text: approveOutcomeText(result) });
+      await tell(ctx, body, respond, client, approveOutcomeText(result));
     });
   });
 
   app.action<BlockButtonAction>(ActionId.reject, async ({ ack, body, action, respond, client }) => {
     await ack();
     const value = parsePayload(changeButtonValue, action.value);
-    if (!value) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: 'That button is out of date; use the latest card.' });
-      return;
-    }
+    if (!value) return tell(ctx, body, respond, client, OUTDATED);
     const check = await previewSignOff(ctx.deps, value.key, body.user.id, 'rejected');
-    if (!check.ok) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: refusalText(check) });
-      return;
-    }
+    if (!check.ok) return tell(ctx, body, respond, client, refusalText(check));
     await client.views.open({
       trigger_id: body.trigger_id,
       view: buildRejectModal({ key: value.key, round: value.round, channel: body.channel?.id ?? null }, `${check.change.key} · ${check.change.title}`),
     });
   });
+
+  for (const [id, verb] of [[ActionId.claim, 'claim'], [ActionId.release, 'release']] as const) {
+    app.action<BlockButtonAction>(id, async ({ ack, body, action, respond, client }) => {
+      await ack();
+      const value = parsePayload(changeButtonValue, action.value);
+      if (!value) return tell(ctx, body, respond, client, OUTDATED);
+      const result = await claimReview(ctx.deps, value.key, body.user.id, verb);
+      if (result.ok) ctx.nudge();
+      const text = !result.ok
+        ? refusalText(result)
+        : verb === 'claim'
+          ? `You are reviewing ${result.change.key}; reminders now go to you only.`
+          : `You released ${result.change.key}; reminders go to every eligible senior again.`;
+      await tell(ctx, body, respond, client, text);
+    });
+  }
 
   // Any other button (links, future actions) is acked so Slack never shows a timeout.
   app.action(new RegExp(`^(?!(${KNOWN})$).*`), async ({ ack }) => {

@@ -96,18 +96,9 @@ export function buildChangeCard(change: Change, opts: { showButtons?: boolean } 
 
 function statusBlocks(change: Change, showButtons: boolean): KnownBlock[] {
   if (change.status === 'pending') {
-    const out: KnownBlock[] = [section(`${STATUS_LINE.pending} · ${progressLine(change)}`)];
-    if (showButtons) {
-      const value: ChangeButtonValue = { key: change.key, round: change.round };
-      out.push({
-        type: 'actions',
-        block_id: BlockId.cardActions,
-        elements: [
-          { type: 'button', action_id: ActionId.approve, text: { type: 'plain_text', text: 'Approve' }, style: 'primary', value: JSON.stringify(value) },
-          { type: 'button', action_id: ActionId.reject, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value: JSON.stringify(value) },
-        ],
-      });
-    }
+    const claim = change.claimed_by ? ` · :eyes: ${mention(change.claimed_by)} is reviewing` : '';
+    const out: KnownBlock[] = [section(`${STATUS_LINE.pending} · ${progressLine(change)}${claim}`)];
+    if (showButtons) out.push(cardActions(change));
     return out;
   }
   const current = change.sign_offs.filter((s) => s.round === change.round);
@@ -124,4 +115,20 @@ function statusBlocks(change: Change, showButtons: boolean): KnownBlock[] {
     line += when;
   }
   return [section(line)];
+}
+
+/** The buttons of a pending change: Approve, Reject, and Claim review (or Release claim). Shared by the card and the App Home. */
+export function cardActions(change: Change): KnownBlock {
+  const value = JSON.stringify({ key: change.key, round: change.round } satisfies ChangeButtonValue);
+  return {
+    type: 'actions',
+    block_id: BlockId.cardActions,
+    elements: [
+      { type: 'button', action_id: ActionId.approve, text: { type: 'plain_text', text: 'Approve' }, style: 'primary', value },
+      { type: 'button', action_id: ActionId.reject, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value },
+      change.claimed_by
+        ? { type: 'button', action_id: ActionId.release, text: { type: 'plain_text', text: 'Release claim' }, value }
+        : { type: 'button', action_id: ActionId.claim, text: { type: 'plain_text', text: 'Claim review' }, value },
+    ],
+  };
 }

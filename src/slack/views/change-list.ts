@@ -32,6 +32,7 @@ export function buildChangeHelp(notUnderstood?: string): SlackMessage {
     '*`/change`*: review changes that wait for senior sign-off',
     '• `/change list`: pending changes, oldest first',
     '• `/change CHG-12`: one change\'s card',
+    '• `/change digest`: post the digest of pending changes in this channel',
     '• `/change help`: this help',
   ];
   const head = notUnderstood ? `Sorry, I did not understand \`${safeText(notUnderstood, 200)}\`.\n` : '';

@@ -1,0 +1,90 @@
+import { between, sql } from 'drizzle-orm';
+import type { Database } from '../client.ts';
+import { incidents } from '../schema.ts';
+
+/** Seconds as a comma-separated text aggregate: both drivers return text the same way (arrays differ). */
+const secs = (s: string | null): number[] => (s ? s.split(',').map(Number).filter(Number.isFinite) : []);
+
+export interface ChangeAggregates {
+  total: number;
+  by_risk: { low: number; medium: number; high: number; critical: number };
+  ai_assisted: number;
+  /** created_at → decided_at of approved changes that needed sign-off, in seconds. */
+  sign_off_seconds: number[];
+}
+
+export interface FailureAggregates {
+  ai_assisted: boolean;
+  deployed: number;
+  failed: number;
+}
+
+export interface ApproverAggregates {
+  approver: string;
+  sign_offs: number;
+  approvals: number;
+  rejections: number;
+  /** change created_at → sign-off, in seconds. */
+  seconds: number[];
+  confirmed_causes: number;
+}
+
+/** The few aggregate queries behind the stats report, over [from, to]. Timestamps go in as ISO text. */
+export async function statsAggregates(database: Database, from: Date, to: Date) {
+  const f = from.toISOString();
+  const t = to.toISOString();
+  const [changes] = await database.rows<{ total: number; low: number; medium: number; high: number; critical: number; ai: number; signoff: string | null }>(sql`
+    select count(*)::int as total,
+           count(*) filter (where risk_level = 'low')::int as low,
+           count(*) filter (where risk_level = 'medium')::int as medium,
+           count(*) filter (where risk_level = 'high')::int as high,
+           count(*) filter (where risk_level = 'critical')::int as critical,
+           count(*) filter (where ai_assisted)::int as ai,
+           string_agg(case when status = 'approved' and approvals_required > 0 and decided_at is not null
+                           then extract(epoch from (decided_at - created_at))::float8::text end, ',') as signoff
+    from changes where created_at between ${f}::timestamptz and ${t}::timestamptz`);
+
+  const [deploys] = await database.rows<{ total: number; ungated: number; production: number }>(sql`
+    select count(*)::int as total, count(*) filter (where ungated)::int as ungated,
+           count(*) filter (where environment = 'production')::int as production
+    from deployments where deployed_at between ${f}::timestamptz and ${t}::timestamptz`);
+
+  // Deployed changes: at least one production deployment in the window. Failed: confirmed as a cause of any incident.
+  const failure = await database.rows<{ ai_assisted: boolean; deployed: number; failed: number }>(sql`
+    select c.ai_assisted, count(*)::int as deployed,
+           count(*) filter (where exists (select 1 from incident_causes ic where ic.change_id = c.id))::int as failed
+    from changes c
+    where exists (select 1 from deployments d where d.change_id = c.id and d.environment = 'production'
+                  and d.deployed_at between ${f}::timestamptz and ${t}::timestamptz)
+    group by c.ai_assisted`);
+
+  const approvers = await database.rows<{ approver: string; sign_offs: number; approvals: number; rejections: number; seconds: string | null; causes: number }>(sql`
+    select s.reviewer as approver, count(*)::int as sign_offs,
+           count(*) filter (where s.decision = 'approved')::int as approvals,
+           count(*) filter (where s.decision = 'rejected')::int as rejections,
+           string_agg(extract(epoch from (s.at - c.created_at))::float8::text, ',') as seconds,
+           count(distinct c.id) filter (where s.decision = 'approved' and exists (select 1 from incident_causes ic where ic.change_id = c.id))::int as causes
+    from sign_offs s join changes c on c.id = s.change_id
+    where s.at between ${f}::timestamptz and ${t}::timestamptz
+    group by s.reviewer
+    order by count(*) desc, s.reviewer`);
+
+  const incidentRows = await database.db
+    .select({ started_at: incidents.startedAt, resolved_at: incidents.resolvedAt })
+    .from(incidents)
+    .where(between(incidents.startedAt, from, to));
+
+  return {
+    changes: {
+      total: changes.total,
+      by_risk: { low: changes.low, medium: changes.medium, high: changes.high, critical: changes.critical },
+      ai_assisted: changes.ai,
+      sign_off_seconds: secs(changes.signoff),
+    } satisfies ChangeAggregates,
+    deployments: deploys,
+    failure: failure.map((r) => ({ ai_assisted: Boolean(r.ai_assisted), deployed: r.deployed, failed: r.failed })) satisfies FailureAggregates[],
+    approvers: approvers.map((r) => ({ approver: r.approver, sign_offs: r.sign_offs, approvals: r.approvals, rejections: r.rejections, seconds: secs(r.seconds), confirmed_causes: r.causes })) satisfies ApproverAggregates[],
+    /** Incidents that started in the window. */
+    incidents: incidentRows,
+  };
+}

@@ -1,0 +1,40 @@
+import { appendAudit } from '../db/repositories/audit.ts';
+import { findChange, setClaim } from '../db/repositories/changes.ts';
+import { parseChangeKey, type Change } from '../domain/change.ts';
+import { parseDuration } from '../domain/duration.ts';
+import { activeClaim } from '../domain/escalation.ts';
+import { refuse, type Refusal } from '../domain/errors.ts';
+import type { Deps } from './ports.ts';
+
+/**
+ * Claims a review ("Alice is reviewing"), or releases one. Claiming is not signing: it only
+ * narrows reminders to the claimer. Only eligible seniors (not the author) may claim.
+ */
+export async function claimReview(deps: Deps, key: string, user: string, action: 'claim' | 'release'): Promise<{ ok: true; change: Change } | Refusal> {
+  const id = parseChangeKey(key);
+  if (id === null) return refuse('not_found', `There is no change ${key}.`);
+  const first = await findChange(deps.database.db, id);
+  if (!first) return refuse('not_found', `There is no change ${key}.`);
+  const eligible = await deps.reviewers.eligibleFor(first.team);
+  const claimTimeout = parseDuration(deps.config.escalation.claim_timeout)!;
+  return deps.database.db.transaction(async (tx) => {
+    const change = (await findChange(tx, id, { forUpdate: true }))!;
+    const now = deps.clock.now();
+    if (change.status !== 'pending') return refuse('already_decided', `${change.key} is already ${change.status.replace('_', ' ')}.`);
+    const current = activeClaim(change, claimTimeout, now);
+    if (action === 'claim') {
+      if (user === change.author.slack_id) return refuse('self_approval', `You are the author of ${change.key}; a ${change.team} senior reviews it.`);
+      if (!eligible.has(user)) return refuse('not_eligible', `Only ${change.team} seniors can review ${change.key}.`);
+      if (current && current !== user) return refuse('already_claimed', `${change.key} is already being reviewed by <@${current}>.`);
+      if (current === user) return { ok: true as const, change };
+    } else if (current !== user) {
+      return refuse('not_eligible', current ? `Only <@${current}> can release their claim on ${change.key}.` : `Nobody is reviewing ${change.key}.`);
+    }
+    const claimedBy = action === 'claim' ? user : null;
+    await setClaim(tx, id, claimedBy, now);
+    await appendAudit(tx, now, [{ actor: user, action: action === 'claim' ? 'review_claimed' : 'claim_released', changeId: id }]);
+    const after: Change = { ...change, claimed_by: claimedBy, claimed_at: claimedBy ? now : null, updated_at: now };
+    await deps.notifier.claimChanged(tx, after);
+    return { ok: true as const, change: after };
+  });
+}

@@ -1,0 +1,88 @@
+import type { Config } from '../config/schema.ts';
+import type { DbOrTx } from '../db/client.ts';
+import { suspectCandidates } from '../db/repositories/deployments.ts';
+import { causesOf, findIncident, listIncidents as listIncidentRows } from '../db/repositories/incidents.ts';
+import { parseDuration } from '../domain/duration.ts';
+import { parseIncidentKey, type Incident, type IncidentSuspect, type IncidentView } from '../domain/incident.ts';
+import { ServiceGraph } from '../domain/service-graph.ts';
+import { rankSuspects, type SuspectWindow } from '../domain/suspects.ts';
+import type { Deps } from './ports.ts';
+
+const graphs = new WeakMap<Config, ServiceGraph>();
+
+/** The service graph of a config, built once. */
+export function serviceGraph(config: Config): ServiceGraph {
+  let g = graphs.get(config);
+  if (!g) graphs.set(config, (g = new ServiceGraph(config.services)));
+  return g;
+}
+
+/** The suspect window from config (`incidents.lookback`, `incidents.grace`). */
+export function suspectWindow(config: Config): SuspectWindow {
+  return { lookbackMs: parseDuration(config.incidents.lookback) ?? 86_400_000, graceMs: parseDuration(config.incidents.grace) ?? 900_000 };
+}
+
+/** The incident's services plus everything they depend on, transitively: where a culprit may have been deployed. */
+export function suspectServices(config: Config, services: readonly string[]): string[] {
+  const graph = serviceGraph(config);
+  const out = new Set(services);
+  for (const s of services) for (const dep of graph.dependenciesOf(s).keys()) out.add(dep);
+  return [...out];
+}
+
+/**
+ * The current suspects of an incident, computed (never stored): candidates from one indexed query,
+ * ranked by the pure `rankSuspects` (see the score in src/domain/suspects.ts).
+ */
+export async function suspectsFor(db: DbOrTx, config: Config, incident: Pick<Incident, 'services' | 'started_at'>): Promise<IncidentSuspect[]> {
+  if (incident.services.length === 0) return [];
+  const w = suspectWindow(config);
+  const start = incident.started_at.getTime();
+  const candidates = await suspectCandidates(db, { services: suspectServices(config, incident.services), from: new Date(start - w.lookbackMs), to: new Date(start + w.graceMs) });
+  const ranked = rankSuspects(incident, candidates.map((c) => c.deployment), serviceGraph(config), w, config.incidents.max_suspects);
+  const byDeployment = new Map(candidates.map((c) => [c.deployment.deployment_id, c]));
+  return ranked.map((s) => {
+    const c = byDeployment.get(s.deployment_id)!;
+    return {
+      ...s,
+      change_id: c.change_id,
+      team: c.team,
+      author: c.author,
+      ai: c.ai,
+      risk_level: c.deployment.risk_level,
+      url: c.url,
+      deploy_status: c.deployment.status,
+      ungated: c.deployment.ungated,
+      approvals_required: c.deployment.approvals_required,
+    };
+  });
+}
+
+/** An incident with its current suspects and confirmed causes. */
+export async function incidentView(db: DbOrTx, config: Config, incident: Incident): Promise<IncidentView> {
+  const [suspects, causes] = [await suspectsFor(db, config, incident), (await causesOf(db, [incident.id])).get(incident.id)!];
+  return { incident, suspects, causes };
+}
+
+/** `INC-3` with its suspects and causes, or null when the key is malformed or unknown. */
+export async function getIncident(deps: Deps, key: string): Promise<IncidentView | null> {
+  const incident = await findIncidentByKey(deps.database.db, key);
+  return incident ? incidentView(deps.database.db, deps.config, incident) : null;
+}
+
+export async function findIncidentByKey(db: DbOrTx, key: string, opts: { forUpdate?: boolean } = {}): Promise<Incident | null> {
+  const id = parseIncidentKey(key);
+  return id === null ? null : findIncident(db, id, opts);
+}
+
+/** Incidents, newest first, each with its suspects and causes. */
+export async function listIncidents(deps: Deps, opts: { status?: Incident['status']; limit: number; withSuspects?: boolean }): Promise<IncidentView[]> {
+  const db = deps.database.db;
+  const rows = await listIncidentRows(db, opts);
+  const causes = await causesOf(db, rows.map((r) => r.id));
+  const out: IncidentView[] = [];
+  for (const incident of rows) {
+    out.push({ incident, suspects: opts.withSuspects === false ? [] : await suspectsFor(db, deps.config, incident), causes: causes.get(incident.id)! });
+  }
+  return out;
+}

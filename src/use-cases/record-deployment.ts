@@ -1,0 +1,66 @@
+import type { FieldIssue } from '../config/issues.ts';
+import type { Tx } from '../db/client.ts';
+import { appendAudit } from '../db/repositories/audit.ts';
+import { findChange } from '../db/repositories/changes.ts';
+import { insertDeployment } from '../db/repositories/deployments.ts';
+import { openIncidentsStartedBetween } from '../db/repositories/incidents.ts';
+import { parseChangeKey, type Change } from '../domain/change.ts';
+import type { Deployment, DeploymentStatus, Incident } from '../domain/incident.ts';
+import { gateFor } from '../domain/status.ts';
+import { SUSPECT_ENVIRONMENT } from '../domain/suspects.ts';
+import { serviceGraph, suspectWindow } from './get-incident.ts';
+import type { Deps } from './ports.ts';
+
+export interface DeploymentInput {
+  environment: string;
+  service?: string;
+  deployed_at?: Date;
+  status: DeploymentStatus;
+}
+
+export type RecordDeploymentResult = { ok: true; deployment: Deployment; change: Change } | { ok: false; code: 'not_found' } | { ok: false; code: 'invalid'; issues: FieldIssue[] };
+
+/**
+ * Records that a change was deployed. A deployment is always recorded, even when the change's gate
+ * is not open: it is then marked `ungated` and a loud alert goes out in the same transaction.
+ * Open incidents whose suspect window and services cover it get their broadcast re-rendered.
+ */
+export async function recordDeployment(deps: Deps, key: string, input: DeploymentInput, deployer: string): Promise<RecordDeploymentResult> {
+  const id = parseChangeKey(key);
+  if (id === null) return { ok: false, code: 'not_found' };
+  const { config } = deps;
+
+  return deps.database.db.transaction(async (tx) => {
+    const change = await findChange(tx, id);
+    if (!change) return { ok: false as const, code: 'not_found' as const };
+    const service = input.service ?? change.services[0];
+    if (!config.services.some((s) => s.name === service)) {
+      const path = input.service ? 'service' : '(root)';
+      return { ok: false as const, code: 'invalid' as const, issues: [{ path, message: `unknown service "${service}"; known services: ${config.services.map((s) => s.name).join(', ')}` }] };
+    }
+    const now = deps.clock.now();
+    const ungated = !gateFor(change.status).allowed;
+    const deployment = await insertDeployment(tx, { changeId: change.id, service, environment: input.environment, status: input.status, ungated, deployedAt: input.deployed_at ?? now, createdAt: now });
+    await appendAudit(tx, now, [
+      {
+        actor: deployer,
+        action: 'deployment_recorded',
+        changeId: change.id,
+        data: { deployment_id: deployment.id, service, environment: deployment.environment, status: deployment.status, ungated, gate_status: change.status, deployed_at: deployment.deployed_at.toISOString() },
+      },
+    ]);
+    const incidents = deployment.environment === SUSPECT_ENVIRONMENT ? await incidentsTouchedBy(deps, tx, deployment) : [];
+    await deps.incidents.deploymentRecorded(tx, deployment, change, incidents, deployer);
+    return { ok: true as const, deployment, change };
+  });
+}
+
+/** Open incidents whose suspect set could now include this deployment (window and service graph). */
+async function incidentsTouchedBy(deps: Deps, tx: Tx, d: Deployment): Promise<Incident[]> {
+  const w = suspectWindow(deps.config);
+  const t = d.deployed_at.getTime();
+  // started_at − lookback ≤ deployed_at ≤ started_at + grace  ⇔  deployed_at − grace ≤ started_at ≤ deployed_at + lookback
+  const open = await openIncidentsStartedBetween(tx, new Date(t - w.graceMs), new Date(t + w.lookbackMs));
+  const graph = serviceGraph(deps.config);
+  return open.filter((i) => graph.nearestDependent(i.services, d.service) !== null);
+}
