@@ -3,10 +3,14 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchClickAck } from './click-ack.ts';
+import { benchSweep } from './sweep.ts';
 import type { Figure } from './lib.ts';
 
 const only = process.argv.slice(2);
-const benches: [string, () => Promise<Figure>][] = [['click', benchClickAck]];
+const benches: [string, () => Promise<Figure>][] = [
+  ['click', benchClickAck],
+  ['sweep', benchSweep],
+];
 
 const figures: Figure[] = [];
 for (const [name, run] of benches) {

@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, inArray, isNotNull, lte, or } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import { changeKey, type Change } from '../../domain/change.ts';
 import type { ChangeStatus, SignOff } from '../../domain/types.ts';
-import type { DbOrTx } from '../client.ts';
+import type { Database, DbOrTx } from '../client.ts';
 import { changes, signOffs, type ChangeRow, type NewChangeRow, type SignOffRow } from '../schema.ts';
 
 /** Maps rows to the domain's Change. */
@@ -109,41 +109,37 @@ export async function teamOfChange(db: DbOrTx, id: number): Promise<string | nul
 
 /**
  * Pending changes past at least one escalation threshold and not yet at that step, oldest first.
- * Reads the partial index on (escalation_step, created_at): the cost follows what is due, not the table.
+ * One index range scan per step on the partial index (escalation_step, created_at) where pending:
+ * the cost follows what is due, not the size of the table.
  */
-export async function dueForEscalation(db: DbOrTx, cutoffs: { remindBefore: Date; escalateBefore: Date; expireBefore: Date }, limit: number): Promise<Change[]> {
-  const rows = await db
-    .select()
-    .from(changes)
-    .where(
-      and(
-        eq(changes.status, 'pending'),
-        or(
-          and(eq(changes.escalationStep, 0), lte(changes.createdAt, cutoffs.remindBefore)),
-          and(eq(changes.escalationStep, 1), lte(changes.createdAt, cutoffs.escalateBefore)),
-          and(eq(changes.escalationStep, 2), lte(changes.createdAt, cutoffs.expireBefore)),
-        ),
-      ),
-    )
-    .orderBy(asc(changes.createdAt), asc(changes.id))
-    .limit(limit);
-  return withSignOffsMany(db, rows);
+export async function dueForEscalation(database: Database, cutoffs: { remindBefore: Date; escalateBefore: Date; expireBefore: Date }, limit: number): Promise<Change[]> {
+  const part = (step: number, before: Date) =>
+    sql`(select id, created_at from changes where status = 'pending' and escalation_step = ${step} and created_at <= ${before.toISOString()}::timestamptz order by created_at limit ${limit})`;
+  const due = await database.rows<{ id: number }>(sql`
+    select id from (${part(0, cutoffs.remindBefore)} union all ${part(1, cutoffs.escalateBefore)} union all ${part(2, cutoffs.expireBefore)}) d
+    order by created_at, id limit ${limit}`);
+  if (due.length === 0) return [];
+  const ids = due.map((d) => Number(d.id));
+  const rows = await database.db.select().from(changes).where(inArray(changes.id, ids));
+  const changesById = new Map((await withSignOffsMany(database.db, rows)).map((c) => [c.id, c]));
+  return ids.map((id) => changesById.get(id)!).filter(Boolean);
+}
+
+/** Moves pending changes from one escalation step to the next; returns the ids this call moved (exactly once across replicas). */
+export async function advanceEscalations(db: DbOrTx, ids: number[], from: number, to: number, at: Date): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const done = await db
+    .update(changes)
+    .set({ escalationStep: to, updatedAt: at, ...(to === 3 && { status: 'expired' as const, decidedAt: at }) })
+    .where(and(inArray(changes.id, ids), eq(changes.escalationStep, from), eq(changes.status, 'pending')))
+    .returning({ id: changes.id });
+  return done.map((d) => d.id);
 }
 
 async function withSignOffsMany(db: DbOrTx, rows: ChangeRow[]): Promise<Change[]> {
   if (rows.length === 0) return [];
   const so = await db.select().from(signOffs).where(inArray(signOffs.changeId, rows.map((r) => r.id))).orderBy(asc(signOffs.id));
   return rows.map((r) => toChange(r, so.filter((s) => s.changeId === r.id)));
-}
-
-/** Moves a pending change from one escalation step to the next; false when someone else already did (exactly once). */
-export async function advanceEscalation(db: DbOrTx, id: number, from: number, to: number, at: Date): Promise<boolean> {
-  const done = await db
-    .update(changes)
-    .set({ escalationStep: to, updatedAt: at })
-    .where(and(eq(changes.id, id), eq(changes.escalationStep, from), eq(changes.status, 'pending')))
-    .returning({ id: changes.id });
-  return done.length === 1;
 }
 
 /** Sets or clears the claim on a pending change. */
