@@ -11,6 +11,7 @@ import { registerChangeRoutes } from './http/routes/changes.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { HttpServer } from './http/server.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 import { outboxStats } from './db/repositories/outbox.ts';
 import { registerOutboxRoutes } from './http/routes/outbox.ts';
 import { registerIncidentRoutes } from './http/routes/incidents.ts';
@@ -76,7 +77,10 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
 
   const deps: Deps = { database, config, clock, reviewers: configReviewers(config), notifier: silentNotifier, incidents: silentIncidentNotifier, logger };
   let stopping = false;
-  const server = new HttpServer({ logger, tokens, maxBodyBytes: env.COUNTERSIGN_MAX_BODY_BYTES });
+  const metrics = createMetrics(database);
+  const server = new HttpServer({ logger, tokens, maxBodyBytes: env.COUNTERSIGN_MAX_BODY_BYTES, observe: metrics.observeRequest });
+  deps.notifier = metrics.instrument(silentNotifier);
+  server.route('GET', '/metrics', async () => ({ status: 200, text: await metrics.registry.metrics(), headers: { 'content-type': metrics.registry.contentType } }), { auth: false });
   registerHealthRoutes(server, database, () => stopping, async () => ({ outbox: await outboxStats(database) }));
   registerChangeRoutes(server, deps);
   registerOutboxRoutes(server, database);
@@ -109,9 +113,9 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     const ctx = { deps, nudge: () => sender?.nudge(), clicks };
     slack = createSlackApp(slackSettings, ctx, logger);
     deps.reviewers = slackReviewerDirectory(config, slack.client, logger);
-    deps.notifier = slackNotifier(config);
+    deps.notifier = metrics.instrument(slackNotifier(config));
     deps.incidents = slackIncidentNotifier(config);
-    sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), ...opts.outbox });
+    sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), onResult: metrics.outboxResult, ...opts.outbox });
     recovery = new ReceiptRecovery(ctx, logger);
     if (slack.listener) server.mount('/slack', slack.listener);
   } else {
@@ -144,7 +148,9 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     tokens,
     async stop() {
       if (stopping) return;
+      // /readyz turns 503 first, so a load balancer stops sending traffic while in-flight work finishes.
       stopping = true;
+      if (env.COUNTERSIGN_SHUTDOWN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, env.COUNTERSIGN_SHUTDOWN_DELAY_MS));
       sandbox?.routes.closeStreams();
       await server.close();
       await scheduler?.stop();
@@ -163,6 +169,15 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
 async function runCli(): Promise<void> {
   const envFile = resolve(process.cwd(), '.env');
   if (existsSync(envFile)) process.loadEnvFile(envFile);
+  if (process.env.COUNTERSIGN_MIGRATE_ONLY === '1') {
+    // For a migration job run once per release: apply migrations, then exit.
+    const env = parseEnv(process.env);
+    const database = await openDatabase(databaseTarget(env.DATABASE_URL, env.COUNTERSIGN_DATA_DIR ?? resolve(PROJECT_ROOT, '.data/pglite')));
+    await database.migrate();
+    await database.close();
+    process.stdout.write('Countersign: migrations applied\n');
+    return;
+  }
   let app: RunningApp;
   try {
     app = await start();
@@ -181,7 +196,7 @@ async function runCli(): Promise<void> {
     );
   }
   const shutdown = async (signal: string) => {
-    app.deps.logger.info({ signal }, 'shutting down');
+    app.deps.logger.info({ signal }, 'shutting down: /readyz answers 503, in-flight requests finish, the outbox finishes its current row');
     await app.stop();
     process.exit(0);
   };

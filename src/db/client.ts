@@ -20,6 +20,9 @@ export type DbOrTx = Db | Tx;
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const MIGRATIONS_DIR = process.env.COUNTERSIGN_MIGRATIONS_DIR || resolve(PROJECT_ROOT, 'drizzle');
 
+/** Advisory lock key that serialises migrations across replicas ("cs-migr" as an int). */
+const MIGRATION_LOCK = 0x63736d67;
+
 export interface Database {
   db: Db;
   kind: 'postgres' | 'pglite';
@@ -81,9 +84,12 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Database
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return wrap(db, 'postgres', (q) => db.execute(q), {
     async migrate() {
+      // One connection, holding a session advisory lock: replicas starting together migrate one at a time.
       const mc = postgres(url, { max: 1, onnotice: () => {} });
       try {
+        await mc`select pg_advisory_lock(${MIGRATION_LOCK})`;
         await migratePostgres(drizzlePostgres(mc), { migrationsFolder: MIGRATIONS_DIR });
+        await mc`select pg_advisory_unlock(${MIGRATION_LOCK})`;
       } finally {
         await mc.end();
       }

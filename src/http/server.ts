@@ -40,6 +40,8 @@ export interface ServerOptions {
   logger: Logger;
   tokens: readonly ApiToken[];
   maxBodyBytes: number;
+  /** Called when each response finishes (metrics); `route` is the matched pattern, not the raw path. */
+  observe?(method: string, route: string, status: number, seconds: number): void;
 }
 
 /**
@@ -99,7 +101,12 @@ export class HttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.inFlight++;
-    res.once('close', () => this.inFlight--);
+    const started = process.hrtime.bigint();
+    let routeLabel = 'unmatched';
+    res.once('close', () => {
+      this.inFlight--;
+      this.opts.observe?.(req.method ?? 'GET', routeLabel, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+    });
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
     res.setHeader('x-request-id', requestId);
     if (!this.accepting) res.setHeader('connection', 'close');
@@ -107,6 +114,7 @@ export class HttpServer {
     const log = this.opts.logger.child({ reqId: requestId });
     const mount = this.mounts.find((m) => url.pathname === m.prefix || url.pathname.startsWith(m.prefix.endsWith('/') ? m.prefix : `${m.prefix}/`));
     if (mount) {
+      routeLabel = mount.prefix;
       try {
         await mount.listener(req, res);
       } catch (err) {
@@ -116,7 +124,7 @@ export class HttpServer {
       return;
     }
     try {
-      const reply = await this.dispatch(req, url, requestId, log);
+      const reply = await this.dispatch(req, url, requestId, log, (r) => (routeLabel = r));
       send(res, reply);
     } catch (err) {
       if (err instanceof HttpError) {
@@ -132,7 +140,7 @@ export class HttpServer {
     }
   }
 
-  private async dispatch(req: IncomingMessage, url: URL, requestId: string, log: Logger): Promise<Reply> {
+  private async dispatch(req: IncomingMessage, url: URL, requestId: string, log: Logger, matched: (route: string) => void): Promise<Reply> {
     const parts = url.pathname.split('/').filter(Boolean);
     let pathMatched = false;
     for (const route of this.routes) {
@@ -140,6 +148,7 @@ export class HttpServer {
       if (!params) continue;
       pathMatched = true;
       if (route.method !== req.method && !(route.method === 'GET' && req.method === 'HEAD')) continue;
+      matched(`/${route.parts.join('/')}`);
       let caller = 'anonymous';
       if (route.auth) {
         const name = authenticate(req.headers.authorization, this.opts.tokens);
