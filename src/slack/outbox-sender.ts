@@ -99,6 +99,11 @@ export class OutboxSender {
   private async deliverChannel(rows: OutboxRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
+      if (!this.running && this.loop) {
+        // Shutting down: finish nothing more than the current row; give the rest back at once.
+        for (const r of rows.slice(i)) await failOutbox(this.o.database.db, r.id, this.owner, 'released at shutdown', 0, false);
+        return;
+      }
       const paused = this.pausedUntil.get(row.channel) ?? 0;
       if (paused > Date.now()) {
         // The channel is rate-limited: give the rest back, due when the pause ends.

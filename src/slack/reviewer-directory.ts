@@ -7,20 +7,37 @@ import type { ReviewerDirectory } from '../use-cases/ports.ts';
  * Eligible reviewers: a team's `seniors` ∪ members of its `seniors_usergroup`, fetched with
  * `usergroups.users.list` and cached. A failed fetch fails closed: nobody extra becomes eligible.
  */
-export function slackReviewerDirectory(config: Config, client: WebClient, logger: Logger, ttlMs = 5 * 60_000): ReviewerDirectory & { clear(): void } {
+export function slackReviewerDirectory(config: Config, client: WebClient, logger: Logger, ttlMs = 5 * 60_000, waitMs = 1_500): ReviewerDirectory & { clear(): void } {
   const cache = new Map<string, { users: string[]; until: number }>();
+  const inFlight = new Map<string, Promise<string[]>>();
+  function fetchMembers(group: string): Promise<string[]> {
+    const running = inFlight.get(group);
+    if (running) return running;
+    const p = client.usergroups.users
+      .list({ usergroup: group })
+      .then((res) => {
+        const users = (res.users ?? []).filter((u) => /^[UW][A-Z0-9]+$/.test(u));
+        cache.set(group, { users, until: Date.now() + ttlMs });
+        return users;
+      })
+      .catch((err) => {
+        logger.warn({ usergroup: group, error: (err as { data?: { error?: string } }).data?.error ?? (err as Error).message }, 'could not fetch user group members; only configured seniors are eligible');
+        return [] as string[];
+      })
+      .finally(() => inFlight.delete(group));
+    inFlight.set(group, p);
+    return p;
+  }
   async function members(group: string): Promise<string[]> {
     const hit = cache.get(group);
     if (hit && hit.until > Date.now()) return hit.users;
-    try {
-      const res = await client.usergroups.users.list({ usergroup: group });
-      const users = (res.users ?? []).filter((u) => /^[UW][A-Z0-9]+$/.test(u));
-      cache.set(group, { users, until: Date.now() + ttlMs });
-      return users;
-    } catch (err) {
-      logger.warn({ usergroup: group, error: (err as { data?: { error?: string } }).data?.error ?? (err as Error).message }, 'could not fetch user group members; only configured seniors are eligible');
-      return [];
-    }
+    // A slow Slack must not hold up an answer to Slack: wait briefly, else fail closed for now
+    // (the fetch goes on and fills the cache for the next request).
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string[]>((r) => (timer = setTimeout(() => r([]), waitMs)));
+    const users = await Promise.race([fetchMembers(group), timeout]);
+    clearTimeout(timer);
+    return users;
   }
   return {
     async eligibleFor(team: string) {

@@ -1,0 +1,202 @@
+import { describe, it, expect } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseAllDocuments, parseDocument } from 'yaml';
+import { parseConfig } from '../../src/config/load.ts';
+
+/**
+ * The deployment files cannot be exercised here (no Docker, no cluster), so they are read against
+ * each other: every YAML parses, and the Deployment, Service, PDB, Secret and ConfigMap agree on
+ * labels, ports, probes and keys; the Dockerfile builds in stages and runs as `node`.
+ */
+
+const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
+const K8S = join(DEPLOY, 'k8s');
+
+type Obj = Record<string, any>;
+
+function loadManifests(): { file: string; doc: Obj }[] {
+  const files = readdirSync(K8S).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const out: { file: string; doc: Obj }[] = [];
+  for (const file of files) {
+    const docs = parseAllDocuments(readFileSync(join(K8S, file), 'utf8'), { uniqueKeys: true });
+    const list = Array.isArray(docs) ? docs : [docs];
+    for (const d of list) {
+      const problems = [...d.errors, ...d.warnings].map((e) => e.message);
+      if (problems.length > 0) throw new Error(`${file}: ${problems.join('; ')}`);
+      const js = d.toJS() as Obj | null;
+      if (js) out.push({ file, doc: js });
+    }
+  }
+  return out;
+}
+
+const manifests = loadManifests();
+const ofKind = (kind: string): Obj[] => manifests.filter((m) => m.doc.kind === kind).map((m) => m.doc);
+const one = (kind: string, name?: string): Obj => {
+  const found = ofKind(kind).filter((d) => !name || d.metadata?.name === name);
+  expect(found, `exactly one ${kind}${name ? ` ${name}` : ''}`).toHaveLength(1);
+  return found[0];
+};
+const matches = (selector: Obj, labels: Obj): boolean => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+const deployment = one('Deployment', 'countersign');
+const podSpec: Obj = deployment.spec.template.spec;
+const podLabels: Obj = deployment.spec.template.metadata.labels;
+const container: Obj = podSpec.containers.find((c: Obj) => c.name === 'countersign');
+const env = (c: Obj): Obj[] => c.env ?? [];
+const envValue = (c: Obj, name: string): unknown => env(c).find((e) => e.name === name)?.value;
+
+describe('deploy/k8s manifests', () => {
+  it('every YAML file parses without errors and names its kind and apiVersion', () => {
+    expect(manifests.length).toBeGreaterThanOrEqual(7);
+    for (const { file, doc } of manifests) {
+      expect(doc.apiVersion, file).toBeTruthy();
+      expect(doc.kind, file).toBeTruthy();
+      expect(doc.metadata?.name, file).toBeTruthy();
+    }
+  });
+
+  it('the Deployment runs 3 replicas, rolls with no unavailable pod, and selects its own pods', () => {
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.strategy).toMatchObject({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    expect(matches(deployment.spec.selector.matchLabels, podLabels)).toBe(true);
+    expect(podSpec.terminationGracePeriodSeconds).toBe(30);
+    expect(container.lifecycle?.preStop?.exec?.command).toEqual(['sleep', '5']);
+  });
+
+  it('the container listens on 3000 and the probes hit /readyz and /healthz on it', () => {
+    const http = container.ports.find((p: Obj) => p.containerPort === 3000);
+    expect(http).toBeTruthy();
+    expect(envValue(container, 'PORT')).toBe('3000');
+    const port = (probe: Obj) => probe.httpGet.port;
+    for (const probe of [container.readinessProbe, container.livenessProbe, container.startupProbe]) {
+      expect([3000, http.name]).toContain(port(probe));
+    }
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(container.readinessProbe).toMatchObject({ periodSeconds: 5, failureThreshold: 2 });
+    expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(container.livenessProbe).toMatchObject({ periodSeconds: 10, failureThreshold: 3 });
+    expect(container.startupProbe.httpGet.path).toBe('/healthz');
+  });
+
+  it('runs as non-root (numeric uid, since the image names the user) with a read-only root and a writable /tmp', () => {
+    expect(podSpec.securityContext.runAsNonRoot).toBe(true);
+    expect(podSpec.securityContext.runAsUser).toBe(1000);
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    const tmp = container.volumeMounts.find((m: Obj) => m.mountPath === '/tmp');
+    expect(podSpec.volumes.find((v: Obj) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+    expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+  });
+
+  it('production settings: sandbox off, config from the countersign-config ConfigMap, no Socket Mode', () => {
+    expect(envValue(container, 'COUNTERSIGN_SANDBOX')).toBe('off');
+    const configPath = envValue(container, 'COUNTERSIGN_CONFIG') as string;
+    expect(configPath).toBe('/etc/countersign/countersign.yml');
+    const volume = podSpec.volumes.find((v: Obj) => v.configMap?.name === 'countersign-config');
+    expect(volume).toBeTruthy();
+    const mount = container.volumeMounts.find((m: Obj) => m.name === volume.name);
+    const fileName = volume.configMap.items?.[0]?.path ?? 'countersign.yml';
+    expect(`${mount.mountPath}/${fileName}`).toBe(configPath);
+    expect(env(container).map((e) => e.name)).not.toContain('SLACK_APP_TOKEN');
+  });
+
+  it('the Service selects the pods and maps port 80 to 3000', () => {
+    const service = one('Service', 'countersign');
+    expect(service.spec.type ?? 'ClusterIP').toBe('ClusterIP');
+    expect(matches(service.spec.selector, podLabels)).toBe(true);
+    const http = container.ports.find((p: Obj) => p.containerPort === 3000);
+    expect(service.spec.ports).toHaveLength(1);
+    expect(service.spec.ports[0].port).toBe(80);
+    expect([3000, http.name]).toContain(service.spec.ports[0].targetPort);
+  });
+
+  it('the PodDisruptionBudget keeps 2 pods and selects the Deployment’s pods', () => {
+    const pdb = one('PodDisruptionBudget');
+    expect(pdb.spec.minAvailable).toBe(2);
+    expect(matches(pdb.spec.selector.matchLabels, podLabels)).toBe(true);
+  });
+
+  it('the example Secret has a key for every secretKeyRef of the Deployment and the migrate Job', () => {
+    const secret = one('Secret', 'countersign-secrets');
+    const keys = Object.keys(secret.stringData ?? secret.data ?? {});
+    const job = one('Job');
+    const refs = [...podSpec.containers, ...job.spec.template.spec.containers]
+      .flatMap((c: Obj) => env(c))
+      .map((e: Obj) => e.valueFrom?.secretKeyRef)
+      .filter(Boolean) as Obj[];
+    expect(refs.map((r) => r.key)).toEqual(expect.arrayContaining(['DATABASE_URL', 'COUNTERSIGN_API_TOKENS', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'GITHUB_WEBHOOK_SECRET']));
+    for (const ref of refs) {
+      expect(ref.name).toBe('countersign-secrets');
+      expect(keys).toContain(ref.key);
+    }
+  });
+
+  it('the example ConfigMap holds a countersign.yml the app accepts', () => {
+    const configMap = one('ConfigMap', 'countersign-config');
+    const doc = parseDocument(configMap.data['countersign.yml'], { uniqueKeys: true });
+    expect(doc.errors).toEqual([]);
+    expect(() => parseConfig(doc.toJS(), 'configmap.example.yaml')).not.toThrow();
+  });
+
+  it('the Ingress routes /slack/events, /api and /webhooks to the Service port, with TLS', () => {
+    const ingress = one('Ingress');
+    const service = one('Service', 'countersign');
+    const paths = ingress.spec.rules.flatMap((r: Obj) => r.http.paths) as Obj[];
+    expect(paths.map((p) => p.path).sort()).toEqual(['/api', '/slack/events', '/webhooks']);
+    for (const p of paths) {
+      expect(p.backend.service.name).toBe('countersign');
+      const port = p.backend.service.port;
+      expect(port.number === 80 || port.name === service.spec.ports[0].name).toBe(true);
+    }
+    expect(ingress.spec.tls?.[0]?.secretName).toBeTruthy();
+  });
+
+  it('the migrate Job runs the Deployment’s image in COUNTERSIGN_MIGRATE_ONLY mode, outside the Service', () => {
+    const job = one('Job');
+    const c = job.spec.template.spec.containers[0];
+    expect(c.image).toBe(container.image);
+    expect(envValue(c, 'COUNTERSIGN_MIGRATE_ONLY')).toBe('1');
+    expect(job.spec.template.spec.restartPolicy).toMatch(/^(Never|OnFailure)$/);
+    expect(matches(one('Service', 'countersign').spec.selector, job.spec.template.metadata.labels)).toBe(false);
+    expect(matches(one('PodDisruptionBudget').spec.selector.matchLabels, job.spec.template.metadata.labels)).toBe(false);
+  });
+});
+
+describe('deploy/Dockerfile', () => {
+  const text = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
+  // Instructions only: comments dropped, backslash continuations joined.
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const instr = (name: string) => lines.map((l, i) => ({ l, i })).filter(({ l }) => l.split(/\s+/)[0].toUpperCase() === name);
+
+  it('builds in at least two stages on node:20-bookworm-slim and installs production dependencies only', () => {
+    const froms = instr('FROM');
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const { l } of froms) expect(l).toMatch(/^FROM node:20-bookworm-slim\b/);
+    expect(lines.some((l) => l.startsWith('RUN') && l.includes('npm ci --omit=dev'))).toBe(true);
+    expect(instr('COPY').some(({ l }) => /--from=deps\s+\/app\/node_modules/.test(l))).toBe(true);
+  });
+
+  it('runs as `node`, exposes 3000, and starts src/main.ts with tsx', () => {
+    const user = instr('USER');
+    const cmd = instr('CMD');
+    expect(cmd).toHaveLength(1);
+    expect(user.map(({ l }) => l)).toContain('USER node');
+    expect(user.at(-1)!.l).toBe('USER node');
+    expect(user.at(-1)!.i).toBeLessThan(cmd[0].i);
+    expect(instr('EXPOSE').map(({ l }) => l)).toContain('EXPOSE 3000');
+    expect(JSON.parse(cmd[0].l.slice('CMD'.length).trim())).toEqual(['node', '--import', 'tsx', 'src/main.ts']);
+    expect(lines).toContain('STOPSIGNAL SIGTERM');
+    expect(instr('HEALTHCHECK').some(({ l }) => l.includes('/healthz'))).toBe(true);
+  });
+
+  it('copies what the app reads at run time', () => {
+    const copies = instr('COPY').map(({ l }) => l).join('\n');
+    for (const path of ['src', 'drizzle', 'countersign.yml', 'package.json']) expect(copies).toContain(path);
+  });
+});
