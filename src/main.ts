@@ -40,6 +40,8 @@ export interface StartOptions {
   port?: number;
   /** Set false to run without the node-cron jobs (tests that drive the sweep themselves). */
   scheduler?: boolean;
+  /** Click-receipt recovery tuning (tests use short delays). */
+  recovery?: { everyMs?: number; olderThanMs?: number };
   /** Outbox sender tuning (tests use short backoffs). */
   outbox?: { pollMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; postIntervalMs?: number; leaseMs?: number };
 }
@@ -116,7 +118,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     deps.notifier = metrics.instrument(slackNotifier(config));
     deps.incidents = slackIncidentNotifier(config);
     sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), onResult: metrics.outboxResult, ...opts.outbox });
-    recovery = new ReceiptRecovery(ctx, logger);
+    recovery = new ReceiptRecovery(ctx, logger, opts.recovery);
     if (slack.listener) server.mount('/slack', slack.listener);
   } else {
     logger.info('Slack is off (no SLACK_BOT_TOKEN, COUNTERSIGN_SANDBOX=off): the API and the gate work; nothing is posted to Slack');

@@ -5,6 +5,7 @@ import { start } from '../../src/main.ts';
 const app = await start({
   port: 0,
   outbox: { pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 500, postIntervalMs: 20 },
+  recovery: { everyMs: 500, olderThanMs: 1_000 },
 });
 process.stdout.write(`READY ${app.url}\n`);
 const stop = async () => {
