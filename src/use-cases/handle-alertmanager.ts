@@ -19,7 +19,7 @@ const alert = z.looseObject({ status: z.string().nullish(), labels: labelSet, an
 
 /** The Alertmanager webhook payload (version 4), as far as Countersign reads it. */
 export const alertmanagerPayload = z.looseObject({
-  groupKey: z.string().min(1, 'expected the group key').max(10_000),
+  groupKey: z.string().min(1, 'expected the group key').max(10_000).refine((k) => !k.includes('\u0000'), 'must not contain NUL characters'),
   status: z.enum(['firing', 'resolved'], { error: 'expected firing or resolved' }),
   groupLabels: labelSet,
   commonLabels: labelSet,
@@ -34,7 +34,11 @@ export type AlertmanagerPayload = z.infer<typeof alertmanagerPayload>;
 
 export type AlertmanagerOutcome = { incident: string | null; action: 'opened' | 'updated' | 'resolved' | 'ignored' };
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+// Postgres text cannot hold NUL characters: they are dropped from anything stored.
+const str = (v: unknown): string | undefined => {
+  const t = typeof v === 'string' ? v.replace(/\u0000/g, '').trim() : '';
+  return t || undefined;
+};
 
 /** What a notification says about the incident: services (known ones only), severity, title, start. */
 export function alertFacts(config: Config, p: AlertmanagerPayload, now: Date): { services: string[]; severity: Severity; title: string; started_at: Date } {

@@ -35,8 +35,7 @@ export async function recordDeployment(deps: Deps, key: string, input: Deploymen
     if (!change) return { ok: false as const, code: 'not_found' as const };
     const service = input.service ?? change.services[0];
     if (!config.services.some((s) => s.name === service)) {
-      const path = input.service ? 'service' : '(root)';
-      return { ok: false as const, code: 'invalid' as const, issues: [{ path, message: `unknown service "${service}"; known services: ${config.services.map((s) => s.name).join(', ')}` }] };
+      return { ok: false as const, code: 'invalid' as const, issues: [{ path: 'service', message: `unknown service "${service}"; known services: ${config.services.map((s) => s.name).join(', ')}` }] };
     }
     const now = deps.clock.now();
     const ungated = !gateFor(change.status).allowed;

@@ -15,22 +15,25 @@ import type { HttpServer, RequestContext } from '../server.ts';
 
 const isoDateTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time like 2026-11-02T10:00:00Z' }).transform((s) => new Date(s));
 const serviceName = z.string().min(1).max(100);
-const actor = z.string().trim().min(1).max(100);
+const actor = z.string().trim().min(1).max(100).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+// Postgres text cannot hold NUL characters; free text drops them, keys refuse them.
+const dropNul = (s: string) => s.replace(/\u0000/g, '');
+const noNul = (s: string) => !s.includes('\u0000');
 
 const deploymentBody = z.strictObject({
-  environment: z.string().trim().min(1, 'expected an environment like production').max(100),
+  environment: z.string().transform(dropNul).pipe(z.string().trim().min(1, 'expected an environment like production').max(100)),
   service: serviceName.optional(),
   deployed_at: isoDateTime.optional(),
   status: z.enum(DEPLOYMENT_STATUSES, { error: `expected one of ${DEPLOYMENT_STATUSES.join(', ')}` }).default('succeeded'),
 });
 
 const incidentBody = z.strictObject({
-  title: z.string().trim().min(1, 'expected a title').max(300),
+  title: z.string().transform(dropNul).pipe(z.string().trim().min(1, 'expected a title').max(300)),
   severity: z.enum(SEVERITIES, { error: `expected one of ${SEVERITIES.join(', ')}` }),
   services: z.array(serviceName, { error: 'expected a list of service names (it may be empty)' }).max(50),
   started_at: isoDateTime.optional(),
   source: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,49}$/, 'expected a short lowercase name like pagerduty').optional(),
-  external_id: z.string().min(1).max(500).optional(),
+  external_id: z.string().min(1).max(500).refine(noNul, 'must not contain NUL characters').optional(),
 });
 
 const listQuery = z.strictObject({

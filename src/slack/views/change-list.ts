@@ -33,6 +33,7 @@ export function buildChangeHelp(notUnderstood?: string): SlackMessage {
     '• `/change list`: pending changes, oldest first',
     '• `/change CHG-12`: one change\'s card',
     '• `/change digest`: post the digest of pending changes in this channel',
+    '• `/change stats [days]`: review and delivery stats (default 30 days)',
     '• `/change help`: this help',
   ];
   const head = notUnderstood ? `Sorry, I did not understand \`${safeText(notUnderstood, 200)}\`.\n` : '';
