@@ -4,10 +4,12 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchClickAck } from './click-ack.ts';
 import { benchSweep } from './sweep.ts';
+import { benchIntake } from './intake.ts';
 import type { Figure } from './lib.ts';
 
 const only = process.argv.slice(2);
-const benches: [string, () => Promise<Figure>][] = [
+const benches: [string, () => Promise<Figure | Figure[]>][] = [
+  ['intake', benchIntake],
   ['click', benchClickAck],
   ['sweep', benchSweep],
 ];
@@ -16,7 +18,7 @@ const figures: Figure[] = [];
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;
   process.stderr.write(`bench: ${name}…\n`);
-  figures.push(await run());
+  figures.push(...[await run()].flat());
 }
 
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, at: new Date().toISOString() };

@@ -23,5 +23,8 @@ export function createLogger(level: string, opts: { pretty?: boolean; destinatio
   const base = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'countersign' } };
   if (opts.destination) return pino(base, opts.destination);
   if (pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' } } });
-  return pino(base);
+  // Buffered, asynchronous writes to stdout: a synchronous write per line costs the request path.
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  process.once('beforeExit', () => dest.flushSync());
+  return pino(base, dest);
 }

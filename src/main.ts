@@ -138,6 +138,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   const scheduler = opts.scheduler === false ? null : startScheduler(deps, (c) => cardChannel(config, c));
   recovery?.start();
   logger.info({ url, port, database: database.kind, slack: sandbox ? 'sandbox' : (slack?.mode ?? 'off') }, 'Countersign is listening');
+  logger.flush();
 
   return {
     url,

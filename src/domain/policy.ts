@@ -53,7 +53,7 @@ function check(key: keyof RuleConditions, c: RuleConditions, f: ChangeFacts): st
     case 'paths_match': {
       const paths = f.diff?.paths ?? [];
       if (paths.length === 0) return null;
-      const isMatch = picomatch(c.paths_match as string[], { dot: true });
+      const isMatch = matcherFor(c.paths_match!);
       const hit = paths.filter((p) => isMatch(p));
       return hit.length ? `touches ${listOf(hit)}` : null;
     }
@@ -66,6 +66,14 @@ function check(key: keyof RuleConditions, c: RuleConditions, f: ChangeFacts): st
     case 'ai_share_at_least':
       return f.ai.share !== null && f.ai.share >= c.ai_share_at_least! ? `${Math.round(f.ai.share * 100)}% AI-generated` : null;
   }
+}
+
+// Compiled glob matchers, per list of globs (config objects live for the whole process).
+const matchers = new WeakMap<readonly string[], (path: string) => boolean>();
+function matcherFor(globs: readonly string[]): (path: string) => boolean {
+  let m = matchers.get(globs);
+  if (!m) matchers.set(globs, (m = picomatch(globs as string[], { dot: true })));
+  return m;
 }
 
 /** Facts are listed most telling first, whatever order the config wrote the conditions in. */

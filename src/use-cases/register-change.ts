@@ -1,6 +1,6 @@
 import type { FieldIssue } from '../config/issues.ts';
 import { appendAudit } from '../db/repositories/audit.ts';
-import { findChange, findChangeByExternalId, insertChange } from '../db/repositories/changes.ts';
+import { findChangeByExternalId, insertChange, toChange } from '../db/repositories/changes.ts';
 import { detectAiAssistance } from '../domain/ai-detection.ts';
 import { resolveAuthor } from '../domain/authors.ts';
 import type { Change } from '../domain/change.ts';
@@ -79,8 +79,11 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
       const existing = await findChangeByExternalId(tx, input.source, input.external_id);
       return { ok: true as const, created: false, change: existing! };
     }
-    const change = (await findChange(tx, row.id))!;
-    await appendAudit(tx, now, [
+    // A new change has no sign-offs yet: no need to read it back.
+    const change = toChange(row, []);
+    // Issued together: on postgres.js they are pipelined on the transaction's connection (one round trip).
+    await Promise.all([
+      appendAudit(tx, now, [
       {
         actor: submittedBy,
         action: 'change_registered',
@@ -88,8 +91,9 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
         data: { risk: outcome.risk.level, approvals_required: outcome.approvals_required, ai_assisted: ai.assisted, plan_sha256: input.terraform_plan ? planDigest(input.terraform_plan) : null },
       },
       { actor: 'policy', action: 'status_changed', changeId: row.id, data: { from: null, to: status, reason: status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` } },
+      ]),
+      deps.notifier.changeRegistered(tx, change),
     ]);
-    await deps.notifier.changeRegistered(tx, change);
     return { ok: true as const, created: true, change };
   });
 }
