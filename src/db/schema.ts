@@ -38,6 +38,15 @@ export const changes = pgTable(
     submittedBy: text('submitted_by').notNull(),
     /** Escalation steps taken: 0 none, 1 reminded, 2 escalated, 3 expired. Advanced by conditional update only. */
     escalationStep: integer('escalation_step').notNull().default(0),
+    /** SHA-256 of the terraform plan's canonical JSON: sign-offs are pinned to it. */
+    planSha256: text('plan_sha256'),
+    mergedAt: ts('merged_at'),
+    breakglassBy: text('breakglass_by'),
+    breakglassReason: text('breakglass_reason'),
+    breakglassAt: ts('breakglass_at'),
+    /** The senior asked to review first (load-aware assignment). */
+    assignedTo: text('assigned_to'),
+    assignedAt: ts('assigned_at'),
     claimedBy: text('claimed_by'),
     claimedAt: ts('claimed_at'),
     createdAt: ts('created_at').notNull(),
@@ -64,6 +73,8 @@ export const signOffs = pgTable(
     reason: text('reason'),
     round: integer('round').notNull(),
     headSha: text('head_sha'),
+    /** The terraform plan digest this sign-off covered, when the change has a plan. */
+    planSha256: text('plan_sha256'),
     at: ts('at').notNull(),
   },
   // One sign-off per person per review round: a double click can never count twice.
@@ -80,8 +91,11 @@ export const auditEvents = pgTable(
     action: text('action').notNull(),
     changeId: integer('change_id'),
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    /** Tamper evidence: hash = sha256(prev_hash || canonical_json(event)); set by the sealer, in id order. */
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
-  (t) => [index('audit_events_change_idx').on(t.changeId, t.id)],
+  (t) => [index('audit_events_change_idx').on(t.changeId, t.id), index('audit_events_unsealed_idx').on(t.id).where(sql`hash is null`)],
 );
 
 export type ChangeRow = typeof changes.$inferSelect;
@@ -209,3 +223,9 @@ export const scheduledRuns = pgTable('scheduled_runs', {
   ranBy: text('ran_by').notNull(),
   at: ts('at').notNull(),
 }, (t) => [uniqueIndex('scheduled_runs_slot_idx').on(t.job, t.slot)]);
+
+/** Seniors who are away (`/change away on`): skipped by reviewer assignment. */
+export const reviewerAway = pgTable('reviewer_away', {
+  userId: text('user_id').primaryKey(),
+  since: ts('since').notNull(),
+});
