@@ -5,6 +5,8 @@ import { cpus, totalmem } from 'node:os';
 import { benchClickAck } from './click-ack.ts';
 import { benchSweep } from './sweep.ts';
 import { benchIntake } from './intake.ts';
+import { benchSuspects } from './suspects.ts';
+import { benchOutboxDrain } from './outbox-drain.ts';
 import type { Figure } from './lib.ts';
 
 const only = process.argv.slice(2);
@@ -12,6 +14,8 @@ const benches: [string, () => Promise<Figure | Figure[]>][] = [
   ['intake', benchIntake],
   ['click', benchClickAck],
   ['sweep', benchSweep],
+  ['suspects', benchSuspects],
+  ['outbox', benchOutboxDrain],
 ];
 
 const figures: Figure[] = [];

@@ -122,11 +122,19 @@ export class OutboxSender {
     }
   }
 
+  /**
+   * Waits for the channel's next slot. The slot after a post is counted from when Slack answered,
+   * so request jitter never squeezes two posts to one channel closer than the interval.
+   */
   private async pace(channel: string): Promise<void> {
     const at = this.nextPostAt.get(channel) ?? 0;
     const wait = at - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    this.nextPostAt.set(channel, Math.max(at, Date.now()) + this.o.postIntervalMs);
+    this.nextPostAt.set(channel, Date.now() + this.o.postIntervalMs);
+  }
+
+  private posted(channel: string): void {
+    this.nextPostAt.set(channel, Math.max(this.nextPostAt.get(channel) ?? 0, Date.now() + this.o.postIntervalMs));
   }
 
   private async deliver(row: OutboxRow): Promise<Outcome> {
@@ -149,6 +157,7 @@ export class OutboxSender {
         if (!r) return finish();
         await this.pace(row.channel);
         const res = await client.chat.postMessage({ channel: r.channel, text: r.message.text, blocks: r.message.blocks, unfurl_links: false, unfurl_media: false });
+        this.posted(row.channel);
         return finish((tx) => rememberMessage(tx, ref, res.channel ?? r.channel, res.ts!));
       }
       case OutboxKind.cardUpdate: {
@@ -168,12 +177,14 @@ export class OutboxSender {
         if (!msg) return finish();
         await this.pace(row.channel);
         await client.chat.postMessage({ channel: msg.channel, thread_ts: msg.ts, text: p.text!, unfurl_links: false });
+        this.posted(row.channel);
         return finish();
       }
       case OutboxKind.dm: {
         const open = await client.conversations.open({ users: p.user! });
         await this.pace(row.channel);
         await client.chat.postMessage({ channel: open.channel!.id!, text: p.text!, unfurl_links: false });
+        this.posted(row.channel);
         return finish();
       }
       case OutboxKind.message: {
@@ -181,6 +192,7 @@ export class OutboxSender {
         if (payload.ref && (await findMessage(database.db, payload.ref))) return finish();
         await this.pace(row.channel);
         const res = await client.chat.postMessage({ channel: row.channel, text: payload.text, blocks: payload.blocks, unfurl_links: false });
+        this.posted(row.channel);
         return finish(payload.ref ? (tx) => rememberMessage(tx, payload.ref!, res.channel ?? row.channel, res.ts!) : undefined);
       }
       case OutboxKind.incidentPost: {
@@ -191,6 +203,7 @@ export class OutboxSender {
         if (!r) return finish();
         await this.pace(row.channel);
         const res = await client.chat.postMessage({ channel: r.channel, text: r.message.text, blocks: r.message.blocks, unfurl_links: false, unfurl_media: false });
+        this.posted(row.channel);
         return finish((tx) => rememberMessage(tx, ref, res.channel ?? r.channel, res.ts!));
       }
       case OutboxKind.incidentUpdate: {
