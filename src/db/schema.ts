@@ -46,6 +46,8 @@ export const changes = pgTable(
     breakglassAt: ts('breakglass_at'),
     /** The senior asked to review first (load-aware assignment). */
     assignedTo: text('assigned_to'),
+    /** The touched services plus everything that transitively depends on them, at registration. */
+    blastRadius: text('blast_radius').array().notNull().default(sql`'{}'::text[]`),
     assignedAt: ts('assigned_at'),
     claimedBy: text('claimed_by'),
     claimedAt: ts('claimed_at'),

@@ -1,0 +1,1 @@
+ALTER TABLE "changes" ADD COLUMN "blast_radius" text[] DEFAULT '{}'::text[] NOT NULL;
