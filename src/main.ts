@@ -15,7 +15,10 @@ import { createMetrics } from './metrics.ts';
 import { outboxStats } from './db/repositories/outbox.ts';
 import { registerOutboxRoutes } from './http/routes/outbox.ts';
 import { registerIncidentRoutes } from './http/routes/incidents.ts';
+import { registerGithubRoutes } from './http/routes/github.ts';
+import { registerServiceRoutes } from './http/routes/services.ts';
 import { createSlackApp, type SlackRuntime, type SlackSettings } from './slack/app.ts';
+import { guardSlackListener } from './slack/guard.ts';
 import { registerSandboxRoutes } from './sandbox/routes.ts';
 import { SlackStandin } from './sandbox/slack-standin.ts';
 import { ClickQueue, ReceiptRecovery } from './slack/click-inbox.ts';
@@ -26,6 +29,8 @@ import { messageRenderer } from './slack/render.ts';
 import { slackReviewerDirectory } from './slack/reviewer-directory.ts';
 import { configReviewers, silentIncidentNotifier, silentNotifier, type Deps } from './use-cases/ports.ts';
 import { slackIncidentNotifier } from './slack/incident-notifier.ts';
+import { registerAuditRoutes } from './http/routes/audit.ts';
+import { AuditSealer } from './use-cases/seal-audit-chain.ts';
 
 export interface StartOptions {
   /** Environment variables (default: process.env). */
@@ -44,6 +49,8 @@ export interface StartOptions {
   recovery?: { everyMs?: number; olderThanMs?: number };
   /** Outbox sender tuning (tests use short backoffs). */
   outbox?: { pollMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; postIntervalMs?: number; leaseMs?: number };
+  /** The audit chain sealer (every 2 s); false turns it off (tests that seal by hand). */
+  auditSealer?: false | { everyMs?: number };
 }
 
 export interface RunningApp {
@@ -87,6 +94,9 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   registerChangeRoutes(server, deps);
   registerOutboxRoutes(server, database);
   registerIncidentRoutes(server, deps);
+  registerGithubRoutes(server, deps, { secret: env.GITHUB_WEBHOOK_SECRET });
+  registerAuditRoutes(server, deps);
+  registerServiceRoutes(server, config);
 
   let slack: SlackRuntime | null = null;
   let sender: OutboxSender | null = null;
@@ -119,7 +129,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     deps.incidents = slackIncidentNotifier(config);
     sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), onResult: metrics.outboxResult, ...opts.outbox });
     recovery = new ReceiptRecovery(ctx, logger, opts.recovery);
-    if (slack.listener) server.mount('/slack', slack.listener);
+    if (slack.listener) server.mount('/slack', guardSlackListener(slackSettings.signingSecret, slack.listener));
   } else {
     logger.info('Slack is off (no SLACK_BOT_TOKEN, COUNTERSIGN_SANDBOX=off): the API and the gate work; nothing is posted to Slack');
     server.mount('/slack', (_req, res) => {
@@ -137,6 +147,8 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   // Escalation runs even with Slack off: expiry closes the gate whether or not anyone is told.
   const scheduler = opts.scheduler === false ? null : startScheduler(deps, (c) => cardChannel(config, c));
   recovery?.start();
+  const auditSealer = opts.auditSealer === false ? null : new AuditSealer(deps, opts.auditSealer);
+  auditSealer?.start();
   logger.info({ url, port, database: database.kind, slack: sandbox ? 'sandbox' : (slack?.mode ?? 'off') }, 'Countersign is listening');
   logger.flush();
 
@@ -157,6 +169,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       sandbox?.routes.closeStreams();
       await server.close();
       await scheduler?.stop();
+      await auditSealer?.stop();
       await clickQueue?.drain();
       await recovery?.stop();
       await sender?.stop();
@@ -198,6 +211,8 @@ async function runCli(): Promise<void> {
         `  curl -H "Authorization: Bearer ${app.generatedToken}" ${app.url}/api/changes\n\n`,
     );
   }
+  // A bug in a library must not take the gate down: log it and keep serving.
+  process.on('unhandledRejection', (err) => app.deps.logger.error({ err }, 'unhandled rejection'));
   const shutdown = async (signal: string) => {
     app.deps.logger.info({ signal }, 'shutting down: /readyz answers 503, in-flight requests finish, the outbox finishes its current row');
     await app.stop();

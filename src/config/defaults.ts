@@ -33,6 +33,12 @@ export const DEFAULT_POLICY_RULES = [
     level: 'critical' as const,
   },
   {
+    name: 'ai-change-with-wide-blast-radius',
+    description: 'AI-assisted production change to services that at least 3 services depend on (blast radius)',
+    when: { ai_assisted: true, blast_radius_at_least: 3, environment: ['production'] },
+    level: 'high' as const,
+  },
+  {
     name: 'ai-change-to-sensitive-paths',
     description: 'AI-assisted change touching sensitive paths (auth, security, migrations, infrastructure, CI)',
     when: { ai_assisted: true, paths_match: DEFAULT_SENSITIVE_PATHS },
@@ -41,3 +47,6 @@ export const DEFAULT_POLICY_RULES = [
 ];
 
 export const DEFAULT_APPROVALS = { low: 0, medium: 1, high: 1, critical: 2 };
+
+/** Lines of a pull request body that mark it AI-assisted (`github.ai_body_markers`). */
+export const DEFAULT_GITHUB_AI_BODY_MARKERS = ['- [x] AI-assisted', 'AI-assisted: yes'];

@@ -19,6 +19,7 @@ const envSchema = z.object({
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString,
   SLACK_API_URL: optionalString,
+  GITHUB_WEBHOOK_SECRET: optionalString.describe('the secret of the GitHub webhook: POST /webhooks/github verifies X-Hub-Signature-256 with it (unset: the route answers 503)'),
   COUNTERSIGN_SHUTDOWN_DELAY_MS: z.preprocess((v) => (v === '' || v === undefined ? '0' : v), z.string().regex(/^\d+$/, 'expected milliseconds').transform(Number)).describe('on SIGTERM, how long /readyz answers 503 before the server stops accepting'),
   COUNTERSIGN_SANDBOX: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['on', 'off'], { error: 'expected on or off' }).optional()).describe('with no SLACK_BOT_TOKEN: on (default) serves the local Slack sandbox; off runs with Slack disabled'),
 });

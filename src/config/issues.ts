@@ -5,7 +5,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
+    else {
+      // An empty key still gets a visible path.
+      const name = String(part) === '' ? '""' : String(part);
+      out += out ? `.${name}` : name;
+    }
   }
   return out;
 }

@@ -2,7 +2,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.ts';
 import { AUTHOR_LEVELS, RISK_LEVELS } from '../domain/types.ts';
-import { DEFAULT_AI_DETECTION, DEFAULT_POLICY_RULES, DEFAULT_APPROVALS } from './defaults.ts';
+import { DEFAULT_AI_DETECTION, DEFAULT_GITHUB_AI_BODY_MARKERS, DEFAULT_POLICY_RULES, DEFAULT_APPROVALS } from './defaults.ts';
 
 /**
  * The one schema for `countersign.yml`. Every object is strict: an unknown key is an error,
@@ -37,6 +37,7 @@ export const conditionsSchema = z
     infra_destroys_at_least: z.number().int().min(1).optional().describe('the terraform plan deletes or replaces at least n resources'),
     lines_changed_at_least: z.number().int().min(1).optional().describe('additions + deletions is at least n'),
     ai_share_at_least: z.number().min(0).max(1).optional().describe('the declared AI share is at least this (0-1)'),
+    blast_radius_at_least: z.number().int().min(1).optional().describe('the touched services plus everything that transitively depends on them count at least n'),
   })
   .refine((w) => Object.keys(w).length > 0, 'a rule needs at least one condition');
 
@@ -127,6 +128,17 @@ export const configSchema = z
         claim_timeout: duration.default('1h').describe('a claim on a review lapses after this'),
       })
       .default(() => ({ schedule: '*/5 * * * *', digest: '0 9 * * 1-5', timezone: 'UTC', remind_after: '30m', escalate_after: '2h', expire_after: '72h', claim_timeout: '1h' })),
+    review: z
+      .strictObject({
+        assignment: z.enum(['least_loaded', 'everyone'], { error: 'expected least_loaded or everyone' }).default('least_loaded').describe('least_loaded: each card names one assigned reviewer; everyone: ask every eligible senior'),
+        max_assigned_per_day: z.number().int().min(1).max(1000).default(10).describe('a senior at this many assignments today is skipped, unless everyone is'),
+        away: userIds.default([]).describe('seniors who are away and never assigned (besides /change away on)'),
+        areas: z
+          .array(z.strictObject({ name: z.string().min(1).max(60), paths: z.array(z.string().min(1)).min(1), risk: z.number().int().min(0).max(100).default(10) }))
+          .optional()
+          .describe('how changed paths are grouped on the card (default: infrastructure, migrations, auth, CI/CD, tests, docs)'),
+      })
+      .default(() => ({ assignment: 'least_loaded' as const, max_assigned_per_day: 10, away: [] })),
     incidents: z
       .strictObject({
         lookback: duration.default('24h').describe('how far before an incident deployments are suspects'),
@@ -136,6 +148,29 @@ export const configSchema = z
         max_suspects: z.number().int().min(1).max(20).default(5),
       })
       .default(() => ({ lookback: '24h', grace: '15m', service_label: 'service', severity_map: { critical: 'sev1' as const, error: 'sev2' as const, warning: 'sev3' as const }, max_suspects: 5 })),
+    github: z
+      .strictObject({
+        environment: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,49}$/i, 'expected an environment name such as production').default('production').describe('the environment of changes registered from pull requests'),
+        repos: z
+          .array(
+            z.strictObject({
+              repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected owner/name, e.g. acme/shop').describe('the repository, owner/name'),
+              service: name.describe("the service its pull requests change (its team reviews them)"),
+            }),
+          )
+          .default([])
+          .describe('repositories whose pull requests are registered; others are ignored'),
+        ai_body_markers: z.array(z.string().trim().min(1)).default(() => [...DEFAULT_GITHUB_AI_BODY_MARKERS]).describe('pull request body lines that mark it AI-assisted (case-insensitive, whole line)'),
+      })
+      .default(() => ({ environment: 'production', repos: [], ai_body_markers: [...DEFAULT_GITHUB_AI_BODY_MARKERS] }))
+      .describe('the GitHub webhook (POST /webhooks/github)'),
+    break_glass: z
+      .strictObject({
+        allowed: userIds.default([]).describe('Slack user ids who may open the gate without sign-off'),
+        review_within: duration.default('24h').describe('normal sign-offs are due this long after a break-glass; later, it escalates'),
+      })
+      .default(() => ({ allowed: [], review_within: '24h' }))
+      .describe('deploying before sign-off in an emergency'),
   })
   .superRefine((cfg, ctx) => {
     const teamNames = new Set<string>();
@@ -152,6 +187,13 @@ export const configSchema = z
       s.depends_on.forEach((d, j) => {
         if (!serviceNames.has(d)) ctx.addIssue({ code: 'custom', path: ['services', i, 'depends_on', j], message: `unknown service "${d}"` });
       });
+    });
+    const repos = new Set<string>();
+    cfg.github.repos.forEach((r, i) => {
+      const key = r.repo.toLowerCase();
+      if (repos.has(key)) ctx.addIssue({ code: 'custom', path: ['github', 'repos', i, 'repo'], message: `duplicate repo "${r.repo}"` });
+      repos.add(key);
+      if (!serviceNames.has(r.service)) ctx.addIssue({ code: 'custom', path: ['github', 'repos', i, 'service'], message: `unknown service "${r.service}"` });
     });
     const ruleNames = new Set<string>();
     cfg.policy.rules.forEach((r, i) => {

@@ -3,6 +3,11 @@ import type { AiAssessment, Commit, ResolvedAuthor } from './types.ts';
 export interface AiDetectionConfig {
   assistants: readonly string[];
   labels: readonly string[];
+  /**
+   * Lines of a pull request body that mark it AI-assisted (`github.ai_body_markers`, e.g.
+   * `- [x] AI-assisted`). Matched case-insensitively against each whole line, whitespace collapsed.
+   */
+  bodyMarkers?: readonly string[];
 }
 
 export interface AiDeclaration {
@@ -28,13 +33,26 @@ function assistantIn(value: string, assistants: readonly string[]): string | nul
   return null;
 }
 
+const normalizeLine = (s: string) => s.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/** The first configured marker that a line of `body` equals (case-insensitive, whitespace collapsed), or null. */
+export function bodyMarkerIn(body: string | null | undefined, markers: readonly string[] | undefined): string | null {
+  if (!body || !markers?.length) return null;
+  const wanted = new Map(markers.map((m) => [normalizeLine(m), m] as const));
+  for (const line of body.split(/\r?\n/)) {
+    const hit = wanted.get(normalizeLine(line));
+    if (hit) return hit;
+  }
+  return null;
+}
+
 /**
  * Decides whether a change is AI-assisted. An explicit `ai_assisted` wins; otherwise any of
  * an `Assisted-by:` trailer, a `Co-authored-by:` trailer naming a known assistant, a configured
  * label, or a bot author marks it, and the reasons say which.
  */
 export function detectAiAssistance(
-  input: AiDeclaration & { commits?: readonly Commit[]; labels?: readonly string[]; author: ResolvedAuthor },
+  input: AiDeclaration & { commits?: readonly Commit[]; labels?: readonly string[]; author: ResolvedAuthor; body?: string | null },
   config: AiDetectionConfig,
 ): AiAssessment {
   const share = input.ai_share ?? null;
@@ -71,6 +89,8 @@ export function detectAiAssistance(
   for (const label of input.labels ?? []) {
     if (labelSet.has(label.toLowerCase())) reasons.push(`labelled ${label}`);
   }
+  const marker = bodyMarkerIn(input.body, config.bodyMarkers);
+  if (marker) reasons.push(`the pull request body says "${marker}"`);
   if (input.author.bot) reasons.push(`authored by the bot account ${input.author.github}`);
   const unique = [...new Set(reasons)];
   const assisted = unique.length > 0 || share !== null && share > 0;

@@ -17,9 +17,17 @@ export interface Change {
   labels: string[];
   commits: Commit[];
   head_sha: string | null;
+  /** SHA-256 of the terraform plan's canonical JSON (`planDigest`), when the change has a plan. */
+  plan_sha256: string | null;
+  /** When the pull request was merged (GitHub changes). */
+  merged_at: Date | null;
+  /** Set when someone in `break_glass.allowed` opened the gate before sign-off. */
+  breakglass: BreakGlass | null;
   diff: DiffStats | null;
   infra: InfraSummary | null;
   risk: Risk;
+  /** The touched services plus everything that transitively depends on them. */
+  blast_radius: string[];
   approvals_required: number;
   status: ChangeStatus;
   round: number;
@@ -27,11 +35,20 @@ export interface Change {
   escalation_step: 0 | 1 | 2 | 3;
   claimed_by: string | null;
   claimed_at: Date | null;
+  /** The senior asked first (load-aware assignment), or null. */
+  assigned_to: string | null;
   submitted_by: string;
   created_at: Date;
   updated_at: Date;
   decided_at: Date | null;
   sign_offs: SignOff[];
+}
+
+/** A break-glass use: who opened the gate without sign-off, why, and when. */
+export interface BreakGlass {
+  by: string;
+  reason: string;
+  at: Date;
 }
 
 const KEY = /^CHG-(\d{1,9})$/i;

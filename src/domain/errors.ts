@@ -7,7 +7,9 @@ export type RefusalCode =
   | 'reason_required'
   | 'stale_card'
   | 'already_claimed'
-  | 'not_found';
+  | 'not_found'
+  /** Break-glass by someone not in `break_glass.allowed`. */
+  | 'not_allowed';
 
 export interface Refusal {
   ok: false;

@@ -153,3 +153,19 @@ export function reminderTargets(input: { eligible: Iterable<string>; signed: Ite
   if (input.author) skip.add(input.author);
   return [...new Set(input.eligible)].filter((id) => !skip.has(id)).sort();
 }
+
+/**
+ * True when the retroactive review of a change deployed under break-glass is overdue and not yet
+ * escalated: `approved_breakglass` for at least `reviewWithinMs` since the break-glass, below the
+ * escalated step. Like other escalations below `critical`, it waits for business hours.
+ */
+export function breakGlassReviewDue(
+  c: { status: ChangeStatus; risk_level: RiskLevel; breakglass_at: Date | null; escalation_step: EscalationStep },
+  reviewWithinMs: number,
+  t: EscalationTimings,
+  now: Date,
+): boolean {
+  if (c.status !== 'approved_breakglass' || !c.breakglass_at || c.escalation_step >= STEP.escalated) return false;
+  if (now.getTime() - c.breakglass_at.getTime() < reviewWithinMs) return false;
+  return c.risk_level === 'critical' || isBusinessTime(t.businessHours, t.timezone, now);
+}

@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
 import { authorLabel } from './authors.ts';
+import { describeBlastRadius } from './review-brief.ts';
 import { describeDestruction } from './terraform.ts';
 import { RISK_LEVELS, type ChangeFacts, type Risk, type RiskLevel, type RiskReason } from './types.ts';
 
@@ -12,6 +13,7 @@ export interface RuleConditions {
   infra_destroys_at_least?: number;
   lines_changed_at_least?: number;
   ai_share_at_least?: number;
+  blast_radius_at_least?: number;
 }
 
 export interface Rule {
@@ -63,6 +65,10 @@ function check(key: keyof RuleConditions, c: RuleConditions, f: ChangeFacts): st
       const lines = f.diff ? f.diff.additions + f.diff.deletions : 0;
       return f.diff && lines >= c.lines_changed_at_least! ? `${lines} lines changed (+${f.diff.additions} −${f.diff.deletions})` : null;
     }
+    case 'blast_radius_at_least': {
+      const radius = f.blast_radius ?? f.services;
+      return radius.length >= c.blast_radius_at_least! ? `blast radius ${radius.length} services (${describeBlastRadius(radius)})` : null;
+    }
     case 'ai_share_at_least':
       return f.ai.share !== null && f.ai.share >= c.ai_share_at_least! ? `${Math.round(f.ai.share * 100)}% AI-generated` : null;
   }
@@ -77,7 +83,7 @@ function matcherFor(globs: readonly string[]): (path: string) => boolean {
 }
 
 /** Facts are listed most telling first, whatever order the config wrote the conditions in. */
-const FACT_ORDER: (keyof RuleConditions)[] = ['infra_destroys_at_least', 'paths_match', 'ai_assisted', 'ai_share_at_least', 'author_level', 'lines_changed_at_least', 'services', 'environment'];
+const FACT_ORDER: (keyof RuleConditions)[] = ['infra_destroys_at_least', 'blast_radius_at_least', 'paths_match', 'ai_assisted', 'ai_share_at_least', 'author_level', 'lines_changed_at_least', 'services', 'environment'];
 
 /** The facts behind a rule when all its conditions hold, or null when it does not match. */
 export function matchRule(rule: Rule, facts: ChangeFacts): string[] | null {

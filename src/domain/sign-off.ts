@@ -39,6 +39,11 @@ export interface SignOffAccepted {
 
 export const MAX_REASON_LENGTH = 2000;
 
+/** Pending changes, and changes deployed under break-glass (retroactive sign-off), take sign-offs; other final statuses refuse them. */
+export function acceptsSignOffs(status: ChangeStatus): boolean {
+  return status === 'pending' || status === 'approved_breakglass';
+}
+
 /** Distinct approvers in the current round. */
 export function countApprovals(signOffs: readonly SignOff[], round: number): number {
   return new Set(signOffs.filter((s) => s.round === round && s.decision === 'approved').map((s) => s.reviewer)).size;
@@ -46,7 +51,9 @@ export function countApprovals(signOffs: readonly SignOff[], round: number): num
 
 /**
  * The sign-off rules. Refuses the author, anyone not eligible for the owning team, a second
- * sign-off by the same person, a rejection without a reason, and anything after a final status.
+ * sign-off by the same person, a rejection without a reason, and anything after a final status
+ * except `approved_breakglass`, which still needs its sign-offs: enough approvals turn it into
+ * `approved`, a rejection into `rejected`.
  */
 export function decideSignOff(
   change: SignOffSubject,
@@ -54,7 +61,8 @@ export function decideSignOff(
   req: SignOffRequest,
   who: Eligibility,
 ): SignOffAccepted | Refusal {
-  if (isFinal(change.status)) {
+  // A change deployed under break-glass still needs its normal sign-offs, after the fact.
+  if (isFinal(change.status) && !acceptsSignOffs(change.status)) {
     return refuse('already_decided', `${change.key} is already ${change.status.replace('_', ' ')}; nothing was recorded.`);
   }
   if (change.author_slack_id && req.reviewer === change.author_slack_id) {

@@ -12,16 +12,64 @@ export function canTransition(from: ChangeStatus, to: ChangeStatus): boolean {
 }
 
 export interface GateAnswer {
-  httpStatus: 200 | 202 | 403;
+  httpStatus: 200 | 202 | 403 | 409;
   allowed: boolean;
+  /** Set with 409: the change is approved, but for another artifact than the one asked about. */
+  stale?: StaleApproval;
 }
 
-/** The deploy gate: 200 may ship, 202 still pending, 403 refused (rejected, expired, cancelled). */
-export function gateFor(status: ChangeStatus): GateAnswer {
+/** What an approval covered versus what the gate was asked about (`?sha=` or `?plan_sha256=`). */
+export interface StaleApproval {
+  artifact: 'sha' | 'plan_sha256';
+  approved: string | null;
+  requested: string;
+}
+
+/** The artifact a gate request pins (each optional) and what the change's approval covers. */
+export interface GateArtifacts {
+  /** The head SHA the change is approved for (its current head). */
+  approvedSha?: string | null;
+  /** `?sha=`: a full SHA or a prefix of at least 7 hex characters. */
+  requestedSha?: string | null;
+  /** The plan digest the change is approved for. */
+  approvedPlan?: string | null;
+  /** `?plan_sha256=`: a full digest or a prefix of at least 7 hex characters. */
+  requestedPlan?: string | null;
+}
+
+/** The shortest prefix of a SHA (or digest) the gate accepts. */
+export const MIN_SHA_PREFIX = 7;
+
+/**
+ * True when `requested` names the artifact `approved`: equal ignoring case, or one is a prefix
+ * (at least 7 hex characters) of the other (a stored short SHA, or an abbreviated one asked).
+ */
+export function sameArtifact(approved: string | null | undefined, requested: string): boolean {
+  if (!approved) return false;
+  const a = approved.trim().toLowerCase();
+  const r = requested.trim().toLowerCase();
+  if (!/^[0-9a-f]+$/.test(a) || !/^[0-9a-f]+$/.test(r)) return false;
+  if (Math.min(a.length, r.length) < MIN_SHA_PREFIX) return false;
+  return a.startsWith(r) || r.startsWith(a);
+}
+
+/**
+ * The deploy gate: 200 may ship, 202 still pending, 403 refused (rejected, expired, cancelled).
+ * When the gate is asked about an artifact (`?sha=`, `?plan_sha256=`), an approved change answers
+ * 409 unless its approval covers exactly that artifact; every other status answers as usual.
+ */
+export function gateFor(status: ChangeStatus, artifacts: GateArtifacts = {}): GateAnswer {
   switch (status) {
     case 'approved':
-    case 'approved_breakglass':
+    case 'approved_breakglass': {
+      if (artifacts.requestedSha != null && !sameArtifact(artifacts.approvedSha, artifacts.requestedSha)) {
+        return { httpStatus: 409, allowed: false, stale: { artifact: 'sha', approved: artifacts.approvedSha ?? null, requested: artifacts.requestedSha } };
+      }
+      if (artifacts.requestedPlan != null && !sameArtifact(artifacts.approvedPlan, artifacts.requestedPlan)) {
+        return { httpStatus: 409, allowed: false, stale: { artifact: 'plan_sha256', approved: artifacts.approvedPlan ?? null, requested: artifacts.requestedPlan } };
+      }
       return { httpStatus: 200, allowed: true };
+    }
     case 'pending':
       return { httpStatus: 202, allowed: false };
     default:

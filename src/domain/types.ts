@@ -93,6 +93,10 @@ export interface SignOff {
   at: Date;
   /** Review round: new commits start a new round and earlier sign-offs stop counting. */
   round: number;
+  /** The head SHA this sign-off covered (null when the change had none). */
+  head_sha?: string | null;
+  /** The terraform plan digest this sign-off covered (null when the change had no plan). */
+  plan_sha256?: string | null;
 }
 
 /** Everything the policy looks at, after intake has resolved the author, AI assistance and the plan. */
@@ -104,4 +108,6 @@ export interface ChangeFacts {
   diff: DiffStats | null;
   infra: InfraSummary | null;
   labels: string[];
+  /** The touched services plus every service that transitively depends on them. */
+  blast_radius?: string[];
 }

@@ -1,6 +1,7 @@
 import type { HistoryEntry } from '../db/repositories/audit.ts';
 import type { Change } from '../domain/change.ts';
 import { countApprovals } from '../domain/sign-off.ts';
+import { describeBlastRadius } from '../domain/review-brief.ts';
 
 /** The API's JSON for a change. */
 export function presentChange(c: Change, history?: HistoryEntry[]) {
@@ -23,12 +24,17 @@ export function presentChange(c: Change, history?: HistoryEntry[]) {
     ai_reasons: c.ai.reasons,
     labels: c.labels,
     head_sha: c.head_sha,
+    plan_sha256: c.plan_sha256,
+    merged_at: c.merged_at?.toISOString() ?? null,
+    breakglass: c.breakglass ? { by: c.breakglass.by, reason: c.breakglass.reason, at: c.breakglass.at.toISOString() } : null,
     diff: c.diff,
     infrastructure: c.infra,
     risk: c.risk,
+    blast_radius: { count: c.blast_radius.length, services: c.blast_radius, summary: describeBlastRadius(c.blast_radius) },
     approvals_required: c.approvals_required,
+    assigned_to: c.assigned_to,
     approvals_received: countApprovals(c.sign_offs, c.round),
-    approvals: c.sign_offs.map((s) => ({ reviewer: s.reviewer, decision: s.decision, reason: s.reason ?? undefined, at: s.at.toISOString(), round: s.round, current: s.round === c.round })),
+    approvals: c.sign_offs.map((s) => ({ reviewer: s.reviewer, decision: s.decision, reason: s.reason ?? undefined, at: s.at.toISOString(), round: s.round, head_sha: s.head_sha ?? null, plan_sha256: s.plan_sha256 ?? null, current: s.round === c.round })),
     escalation: { step: ['none', 'reminded', 'escalated', 'expired'][c.escalation_step], claimed_by: c.claimed_by, claimed_at: c.claimed_at?.toISOString() ?? null },
     submitted_by: c.submitted_by,
     created_at: c.created_at.toISOString(),

@@ -170,11 +170,15 @@ export class HttpServer {
           const buf = await raw();
           if (buf.length === 0) return undefined;
           if (type !== 'application/json') throw new HttpError(415, { error: 'unsupported_media_type', message: 'send the body as Content-Type: application/json' });
+          let value: unknown;
           try {
-            return JSON.parse(buf.toString('utf8'));
+            value = JSON.parse(buf.toString('utf8'));
           } catch (e) {
             throw new HttpError(400, { error: 'invalid_json', message: `the body is not valid JSON: ${(e as Error).message}` });
           }
+          const problem = unstorable(value);
+          if (problem) throw new HttpError(400, { error: 'validation_failed', message: `${problem.path}: ${problem.message}`, issues: [problem] });
+          return value;
         },
       };
       return route.handler(ctx);
@@ -237,4 +241,37 @@ function send(res: ServerResponse, reply: Reply): void {
   }
   res.writeHead(reply.status, headers);
   res.end(payload);
+}
+
+const MAX_JSON_DEPTH = 64;
+
+/**
+ * Text Postgres cannot store (a NUL character, a lone UTF-16 surrogate) and absurdly deep nesting
+ * are refused up front with the path that holds them, so no input can reach the database and fail there.
+ */
+export function unstorable(value: unknown, path = '', depth = 0): { path: string; message: string } | null {
+  const at = path || '(root)';
+  if (depth > MAX_JSON_DEPTH) return { path: at, message: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return { path: at, message: 'contains a NUL character' };
+    if (!value.isWellFormed()) return { path: at, message: 'contains invalid Unicode (a lone surrogate)' };
+    return null;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = unstorable(value[i], `${path}[${i}]`, depth + 1);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const keyPath = path ? `${path}.${k || '""'}` : k || '""';
+      const bad = unstorable(k, keyPath, depth + 1);
+      if (bad) return { path: keyPath, message: `key ${bad.message}` };
+      const p = unstorable(v, keyPath, depth + 1);
+      if (p) return p;
+    }
+  }
+  return null;
 }

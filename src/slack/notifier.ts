@@ -4,6 +4,7 @@ import type { Change } from '../domain/change.ts';
 import type { ChangeNotifier } from '../use-cases/ports.ts';
 import { buildDigest, escalationMessage, reminderText } from './views/escalation.ts';
 import { authorDecisionDm, signOffThreadReply } from './views/notices.ts';
+import { breakGlassAlert, breakGlassThreadReply, revisionThreadReply } from './views/break-glass.ts';
 
 /** Outbox kinds; the sender knows how to deliver each. */
 export const OutboxKind = {
@@ -77,6 +78,24 @@ export function slackNotifier(config: Config): ChangeNotifier {
     },
     async digest(tx, channel, items) {
       await enqueue(tx, [{ kind: OutboxKind.message, groupKey: `chan:${channel}`, channel, payload: { ...buildDigest(items) } }]);
+    },
+    async changeRevised(tx, change, before, revision) {
+      const out: OutboxMessage[] = [];
+      if (hasCard(before)) out.push(cardUpdate(config, change));
+      // Approved on arrival (no card) and now in need of sign-off: its card is posted now.
+      else if (hasCard(change) && (change.status === 'pending' || change.status === 'approved_breakglass')) {
+        out.push({ kind: OutboxKind.cardPost, groupKey: cardRef(change), channel: cardChannel(config, change), payload: { change_id: change.id } });
+      }
+      if (out.length) out.push(threadReply(config, change, revisionThreadReply(change, revision)));
+      await enqueue(tx, out);
+    },
+    async breakGlassUsed(tx, change) {
+      const channel = config.slack.escalation_channel;
+      await enqueue(tx, [
+        { kind: OutboxKind.message, groupKey: `chan:${channel}`, channel, payload: { ...breakGlassAlert(change, config.break_glass.review_within, cardChannel(config, change)) } },
+        cardUpdate(config, change),
+        threadReply(config, change, breakGlassThreadReply(change)),
+      ]);
     },
   };
 }

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { Database } from '../db/client.ts';
+import type { Database, Tx } from '../db/client.ts';
 import { claimOutbox, completeOutbox, failOutbox, findMessage, hasLaterOfKind, rememberMessage } from '../db/repositories/outbox.ts';
 import type { OutboxRow } from '../db/schema.ts';
 import type { SlackMessage } from './views/change-card.ts';
@@ -26,6 +26,7 @@ export interface OutboxSenderOptions {
 }
 
 type Outcome = { ok: true } | { ok: false; retryInMs: number; error: string; rateLimited: boolean };
+type Finish = (extra?: (tx: Tx) => Promise<void>) => Promise<Outcome>;
 
 /**
  * Delivers outbox rows to Slack. Rows are leased with FOR UPDATE SKIP LOCKED, so any number of
@@ -140,7 +141,7 @@ export class OutboxSender {
   private async deliver(row: OutboxRow): Promise<Outcome> {
     const { client, database } = this.o;
     const p = row.payload as Record<string, string | undefined>;
-    const finish = async (extra?: (tx: Parameters<Parameters<Database['db']['transaction']>[0]>[0]) => Promise<void>) => {
+    const finish: Finish = async (extra) => {
       await database.db.transaction(async (tx) => {
         if (extra) await extra(tx);
         await completeOutbox(tx, row.id, this.owner);
@@ -150,28 +151,15 @@ export class OutboxSender {
     };
 
     switch (row.kind) {
-      case OutboxKind.cardPost: {
-        const ref = `card:${p.change_id}`;
-        if (await findMessage(database.db, ref)) return finish(); // posted by an earlier attempt
-        const r = await this.o.render(ref);
-        if (!r) return finish();
-        await this.pace(row.channel);
-        const res = await client.chat.postMessage({ channel: r.channel, text: r.message.text, blocks: r.message.blocks, unfurl_links: false, unfurl_media: false });
-        this.posted(row.channel);
-        return finish((tx) => rememberMessage(tx, ref, res.channel ?? r.channel, res.ts!));
-      }
-      case OutboxKind.cardUpdate: {
-        const ref = `card:${p.change_id}`;
-        if (await hasLaterOfKind(database.db, row)) {
-          this.o.onResult?.(row.kind, 'superseded');
-          return finish();
-        }
-        const msg = await findMessage(database.db, ref);
-        const r = msg && (await this.o.render(ref));
-        if (!msg || !r) return finish();
-        await client.chat.update({ channel: msg.channel, ts: msg.ts, text: r.message.text, blocks: r.message.blocks });
-        return finish();
-      }
+      // Messages Countersign owns (cards, incident broadcasts): posted once, then edited in place.
+      case OutboxKind.cardPost:
+        return this.postOwned(row, `card:${p.change_id}`, finish);
+      case OutboxKind.cardUpdate:
+        return this.updateOwned(row, `card:${p.change_id}`, finish);
+      case OutboxKind.incidentPost:
+        return this.postOwned(row, `incident:${p.incident_id}`, finish);
+      case OutboxKind.incidentUpdate:
+        return this.updateOwned(row, `incident:${p.incident_id}`, finish);
       case OutboxKind.threadReply: {
         const msg = await findMessage(database.db, p.ref!);
         if (!msg) return finish();
@@ -195,33 +183,34 @@ export class OutboxSender {
         this.posted(row.channel);
         return finish(payload.ref ? (tx) => rememberMessage(tx, payload.ref!, res.channel ?? row.channel, res.ts!) : undefined);
       }
-      case OutboxKind.incidentPost: {
-        // An incident broadcast: posted once, its ts remembered for the in-place updates.
-        const ref = `incident:${p.incident_id}`;
-        if (await findMessage(database.db, ref)) return finish();
-        const r = await this.o.render(ref);
-        if (!r) return finish();
-        await this.pace(row.channel);
-        const res = await client.chat.postMessage({ channel: r.channel, text: r.message.text, blocks: r.message.blocks, unfurl_links: false, unfurl_media: false });
-        this.posted(row.channel);
-        return finish((tx) => rememberMessage(tx, ref, res.channel ?? r.channel, res.ts!));
-      }
-      case OutboxKind.incidentUpdate: {
-        const ref = `incident:${p.incident_id}`;
-        if (await hasLaterOfKind(database.db, row)) {
-          this.o.onResult?.(row.kind, 'superseded');
-          return finish();
-        }
-        const msg = await findMessage(database.db, ref);
-        const r = msg && (await this.o.render(ref));
-        if (!msg || !r) return finish();
-        await client.chat.update({ channel: msg.channel, ts: msg.ts, text: r.message.text, blocks: r.message.blocks });
-        return finish();
-      }
       default:
         this.o.logger.error({ outbox_id: row.id, kind: row.kind }, 'outbox: unknown kind; kept for inspection');
         return { ok: false, retryInMs: this.o.backoffMaxMs, error: `unknown kind ${row.kind}`, rateLimited: false };
     }
+  }
+
+  /** Posts a message rendered from current state, once: a ts remembered by an earlier attempt means it is already there. */
+  private async postOwned(row: OutboxRow, ref: string, finish: Finish): Promise<Outcome> {
+    if (await findMessage(this.o.database.db, ref)) return finish();
+    const r = await this.o.render(ref);
+    if (!r) return finish();
+    await this.pace(row.channel);
+    const res = await this.o.client.chat.postMessage({ channel: r.channel, text: r.message.text, blocks: r.message.blocks, unfurl_links: false, unfurl_media: false });
+    this.posted(row.channel);
+    return finish((tx) => rememberMessage(tx, ref, res.channel ?? r.channel, res.ts!));
+  }
+
+  /** Edits a posted message to show current state; skipped when a later update of it is already queued. */
+  private async updateOwned(row: OutboxRow, ref: string, finish: Finish): Promise<Outcome> {
+    if (await hasLaterOfKind(this.o.database.db, row)) {
+      this.o.onResult?.(row.kind, 'superseded');
+      return finish();
+    }
+    const msg = await findMessage(this.o.database.db, ref);
+    const r = msg && (await this.o.render(ref));
+    if (!msg || !r) return finish();
+    await this.o.client.chat.update({ channel: msg.channel, ts: msg.ts, text: r.message.text, blocks: r.message.blocks });
+    return finish();
   }
 }
 

@@ -20,6 +20,6 @@ export function messageRenderer(database: Database, config: Config) {
     if (!m) return null;
     const change = await findChange(database.db, Number(m[1]));
     if (!change) return null;
-    return { channel: cardChannel(config, change), message: buildChangeCard(change) };
+    return { channel: cardChannel(config, change), message: buildChangeCard(change, { areas: config.review.areas }) };
   };
 }

@@ -35,7 +35,8 @@ export const changeInputSchema = z
     author: z
       .strictObject({
         slack_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user id like U0123ABC').optional(),
-        github: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, 'expected a GitHub login').optional(),
+        // Enterprise managed users have logins like `jdoe_acme`; apps post as `name[bot]`.
+        github: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,38})(?:\[bot\])?$/, 'expected a GitHub login').optional(),
         email: z.string().email('expected an email address').max(320).optional(),
         name: text(100).optional(),
       })

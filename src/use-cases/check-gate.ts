@@ -3,8 +3,19 @@ import { gateFor, type GateAnswer } from '../domain/status.ts';
 import { findChangeByKey } from './get-change.ts';
 import type { Deps } from './ports.ts';
 
-/** The deploy gate for a change, or null for an unknown key. */
-export async function checkGate(deps: Deps, key: string): Promise<{ change: Change; gate: GateAnswer } | null> {
+/** The artifact a deploy asks about: `?sha=` (a commit) and/or `?plan_sha256=` (a terraform plan digest). */
+export interface GateRequest {
+  sha?: string;
+  plan_sha256?: string;
+}
+
+/**
+ * The deploy gate for a change, or null for an unknown key. With an artifact, an approved change
+ * opens only for the artifact its approval covers: its head SHA and its plan digest.
+ */
+export async function checkGate(deps: Deps, key: string, request: GateRequest = {}): Promise<{ change: Change; gate: GateAnswer } | null> {
   const change = await findChangeByKey(deps, key);
-  return change ? { change, gate: gateFor(change.status) } : null;
+  if (!change) return null;
+  const gate = gateFor(change.status, { approvedSha: change.head_sha, requestedSha: request.sha, approvedPlan: change.plan_sha256, requestedPlan: request.plan_sha256 });
+  return { change, gate };
 }

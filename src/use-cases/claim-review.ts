@@ -1,4 +1,5 @@
 import { appendAudit } from '../db/repositories/audit.ts';
+import { assign } from '../db/repositories/assignments.ts';
 import { findChange, setClaim } from '../db/repositories/changes.ts';
 import { parseChangeKey, type Change } from '../domain/change.ts';
 import { parseDuration } from '../domain/duration.ts';
@@ -32,8 +33,10 @@ export async function claimReview(deps: Deps, key: string, user: string, action:
     }
     const claimedBy = action === 'claim' ? user : null;
     await setClaim(tx, id, claimedBy, now);
+    // Claiming makes the claimer the assignee (reminders follow them).
+    if (claimedBy) await assign(tx, id, claimedBy, now);
     await appendAudit(tx, now, [{ actor: user, action: action === 'claim' ? 'review_claimed' : 'claim_released', changeId: id }]);
-    const after: Change = { ...change, claimed_by: claimedBy, claimed_at: claimedBy ? now : null, updated_at: now };
+    const after: Change = { ...change, claimed_by: claimedBy, claimed_at: claimedBy ? now : null, assigned_to: claimedBy ?? change.assigned_to, updated_at: now };
     await deps.notifier.claimChanged(tx, after);
     return { ok: true as const, change: after };
   });

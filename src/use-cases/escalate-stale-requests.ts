@@ -2,7 +2,8 @@ import { appendAudit } from '../db/repositories/audit.ts';
 import { advanceEscalations, dueForEscalation, lapsedClaims, setClaim } from '../db/repositories/changes.ts';
 import type { Change } from '../domain/change.ts';
 import { parseDuration } from '../domain/duration.ts';
-import { activeClaim, dueStep, escalationTimings, nextStepAt, reminderTargets, STEP, sweepThresholds, type EscalationStep } from '../domain/escalation.ts';
+import { activeClaim, breakGlassReviewDue, dueStep, escalationTimings, nextStepAt, reminderTargets, STEP, sweepThresholds, type EscalationStep, type EscalationTimings } from '../domain/escalation.ts';
+import { escalateBreakGlassReviews, overdueBreakGlass } from '../db/repositories/change-revisions.ts';
 import type { Deps, EscalationInfo } from './ports.ts';
 
 export interface SweepResult {
@@ -18,7 +19,8 @@ const BATCH = 500;
  * The escalation sweep: a query for pending changes past a threshold and not yet at that step,
  * then a conditional update per transition (`… WHERE escalation_step = previous AND status =
  * 'pending'`) whose RETURNING says which changes this replica moved: each step happens exactly
- * once however many replicas sweep, and a missed tick or a restart is harmless.
+ * once however many replicas sweep, and a missed tick or a restart is harmless. Changes deployed
+ * under break-glass whose retroactive review is overdue get one escalation too (counted in `escalated`).
  */
 export async function escalateStaleRequests(deps: Deps): Promise<SweepResult> {
   const now = deps.clock.now();
@@ -42,7 +44,8 @@ export async function escalateStaleRequests(deps: Deps): Promise<SweepResult> {
     const signed = change.sign_offs.filter((s) => s.round === change.round).map((s) => s.reviewer);
     const author = change.author.slack_id ?? null;
     const info: EscalationInfo = {
-      targets: reminderTargets({ eligible, signed, author, claimer: activeClaim(change, claimTimeout, now) }),
+      // The reminder goes to the claimer, else to the assigned reviewer (least_loaded), else to every eligible senior.
+      targets: reminderTargets({ eligible, signed, author, claimer: activeClaim(change, claimTimeout, now) ?? assignedAndWaiting(deps, change, eligible, signed) }),
       waitingOn: reminderTargets({ eligible, signed, author, claimer: null }),
       ageMs: now.getTime() - change.created_at.getTime(),
       next: nextStepAt({ status: change.status, risk_level: change.risk.level, created_at: change.created_at, escalation_step: step }, timings),
@@ -72,8 +75,49 @@ export async function escalateStaleRequests(deps: Deps): Promise<SweepResult> {
     else if (to === STEP.escalated) result.escalated += moved;
     else result.expired += moved;
   }
+  result.escalated += await escalateOverdueBreakGlass(deps, timings, claimTimeout, now);
   if (result.reminded + result.escalated + result.expired + result.claimsLapsed > 0) deps.logger.info({ ...result }, 'escalation sweep');
   return result;
+}
+
+/**
+ * Changes deployed under break-glass still need their normal sign-offs within
+ * `break_glass.review_within`; past it, each gets one post in the escalation channel, like a stale
+ * request (the conditional update on `escalation_step` makes it exactly once across replicas).
+ */
+async function escalateOverdueBreakGlass(deps: Deps, timings: EscalationTimings, claimTimeout: number, now: Date): Promise<number> {
+  const reviewWithin = parseDuration(deps.config.break_glass.review_within)!;
+  const overdue = (await overdueBreakGlass(deps.database, new Date(now.getTime() - reviewWithin), BATCH)).filter((c) =>
+    breakGlassReviewDue({ status: c.status, risk_level: c.risk.level, breakglass_at: c.breakglass?.at ?? null, escalation_step: c.escalation_step }, reviewWithin, timings, now),
+  );
+  if (overdue.length === 0) return 0;
+  const items: { change: Change; info: EscalationInfo }[] = [];
+  for (const change of overdue) {
+    const eligible = await deps.reviewers.eligibleFor(change.team);
+    const signed = change.sign_offs.filter((s) => s.round === change.round).map((s) => s.reviewer);
+    const author = change.author.slack_id ?? null;
+    items.push({
+      change,
+      info: {
+        targets: reminderTargets({ eligible, signed, author, claimer: activeClaim(change, claimTimeout, now) }),
+        waitingOn: reminderTargets({ eligible, signed, author, claimer: null }),
+        ageMs: now.getTime() - change.breakglass!.at.getTime(),
+        next: null,
+      },
+    });
+  }
+  return deps.database.db.transaction(async (tx) => {
+    const ids = new Set(await escalateBreakGlassReviews(tx, items.map((i) => i.change.id), now));
+    const mine = items.filter((i) => ids.has(i.change.id));
+    await appendAudit(tx, now, mine.map(({ change }) => ({
+      actor: 'escalation',
+      action: 'escalation_step',
+      changeId: change.id,
+      data: { from: change.escalation_step, to: STEP.escalated, reason: `no retroactive sign-off within ${deps.config.break_glass.review_within} of the break-glass` },
+    })));
+    for (const { change, info } of mine) await deps.notifier.escalated(tx, { ...change, escalation_step: STEP.escalated }, 2, info);
+    return mine.length;
+  });
 }
 
 async function releaseLapsedClaim(deps: Deps, change: Change, now: Date): Promise<boolean> {
@@ -83,4 +127,10 @@ async function releaseLapsedClaim(deps: Deps, change: Change, now: Date): Promis
     await deps.notifier.claimChanged(tx, { ...change, claimed_by: null, claimed_at: null });
     return true;
   });
+}
+
+/** The assigned reviewer, while assignment is least_loaded and they are still eligible and have not signed. */
+function assignedAndWaiting(deps: Deps, change: Change, eligible: Set<string>, signed: string[]): string | null {
+  const a = change.assigned_to;
+  return deps.config.review.assignment === 'least_loaded' && a && eligible.has(a) && !signed.includes(a) ? a : null;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import { appendAudit } from '../db/repositories/audit.ts';
@@ -62,8 +63,9 @@ export function alertFacts(config: Config, p: AlertmanagerPayload, now: Date): {
 export async function handleAlertmanager(deps: Deps, p: AlertmanagerPayload, caller: string): Promise<AlertmanagerOutcome> {
   const facts = alertFacts(deps.config, p, deps.clock.now());
   return deps.database.db.transaction(async (tx): Promise<AlertmanagerOutcome> => {
-    await lockExternalId(tx, ALERTMANAGER_SOURCE, p.groupKey);
-    const found = await findByExternalId(tx, ALERTMANAGER_SOURCE, p.groupKey, { openOnly: true });
+    const groupId = groupIdentity(p.groupKey);
+    await lockExternalId(tx, ALERTMANAGER_SOURCE, groupId);
+    const found = await findByExternalId(tx, ALERTMANAGER_SOURCE, groupId, { openOnly: true });
     const open = found && (await findIncident(tx, found.id, { forUpdate: true }));
     if (p.status === 'resolved') {
       if (!open || open.status !== 'open') return { incident: null, action: 'ignored' };
@@ -71,7 +73,7 @@ export async function handleAlertmanager(deps: Deps, p: AlertmanagerPayload, cal
       return { incident: open.key, action: 'resolved' };
     }
     if (!open || open.status !== 'open') {
-      const view = await openIncident(deps, tx, { ...facts, source: ALERTMANAGER_SOURCE, external_id: p.groupKey, declared_by: ALERTMANAGER_SOURCE });
+      const view = await openIncident(deps, tx, { ...facts, source: ALERTMANAGER_SOURCE, external_id: groupId, declared_by: ALERTMANAGER_SOURCE });
       return { incident: view.incident.key, action: 'opened' };
     }
     // Services only grow while the incident is open (an alert that cleared must not hide suspects); severity only rises.
@@ -86,4 +88,9 @@ export async function handleAlertmanager(deps: Deps, p: AlertmanagerPayload, cal
     }
     return { incident: open.key, action: 'updated' };
   });
+}
+
+/** The stored identity of a group: the groupKey itself, or its SHA-256 when it is too long to index. */
+export function groupIdentity(groupKey: string): string {
+  return groupKey.length <= 500 ? groupKey : `sha256:${createHash('sha256').update(groupKey).digest('hex')}`;
 }

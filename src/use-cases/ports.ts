@@ -24,7 +24,21 @@ export interface ChangeNotifier {
   claimChanged(tx: Tx, change: Change): Promise<void>;
   /** The digest of pending changes for one channel. */
   digest(tx: Tx, channel: string, items: DigestItem[]): Promise<void>;
+  /**
+   * A registered change was revised from outside (new commits, new labels, a merge): its card is
+   * re-rendered (or posted, when it now needs sign-off and had no card), with a note in its thread.
+   */
+  changeRevised(tx: Tx, change: Change, before: Change, revision: Revision): Promise<void>;
+  /** Someone opened the gate under break-glass: the escalation channel is alerted and the card says so. */
+  breakGlassUsed(tx: Tx, change: Change): Promise<void>;
 }
+
+/** How a change was revised after intake. */
+export type Revision =
+  /** New commits: review round `change.round` started for head `to_sha`; earlier sign-offs stop counting. */
+  | { kind: 'new_round'; from_sha: string | null; to_sha: string }
+  /** Labels changed and the re-evaluated risk rose (`reopened`: why an approved change went back to pending). */
+  | { kind: 'risk_raised'; reopened: string | null };
 
 export interface EscalationInfo {
   /** Who the reminder mentions (the claimer, or the eligible seniors who have not signed). */
@@ -50,6 +64,8 @@ export const silentNotifier: ChangeNotifier = {
   escalated: async () => {},
   claimChanged: async () => {},
   digest: async () => {},
+  changeRevised: async () => {},
+  breakGlassUsed: async () => {},
 };
 
 /**

@@ -3,7 +3,7 @@ import { markReceiptProcessed } from '../db/repositories/inbox.ts';
 import { findChange, insertSignOff, teamOfChange, transitionStatus } from '../db/repositories/changes.ts';
 import { parseChangeKey, type Change } from '../domain/change.ts';
 import { refuse, type Refusal } from '../domain/errors.ts';
-import { decideSignOff, signOffSubject } from '../domain/sign-off.ts';
+import { acceptsSignOffs, decideSignOff, signOffSubject } from '../domain/sign-off.ts';
 import type { Decision } from '../domain/types.ts';
 import type { Deps } from './ports.ts';
 
@@ -40,7 +40,7 @@ export async function recordSignOff(deps: Deps, cmd: SignOffCommand): Promise<Si
     const change = (await findChange(tx, id, { forUpdate: true }))!;
     const now = deps.clock.now();
     if (cmd.receipt) await markReceiptProcessed(tx, cmd.receipt);
-    if (cmd.round !== undefined && cmd.round !== change.round && change.status === 'pending') {
+    if (cmd.round !== undefined && cmd.round !== change.round && acceptsSignOffs(change.status)) {
       return refuse('stale_card', `${change.key} has changed since that card was shown; use the updated card.`);
     }
     const d = decideSignOff(signOffSubject(change), change.sign_offs, { reviewer: cmd.reviewer, decision: cmd.decision, reason: cmd.reason }, { eligible, reviewerTeams });
@@ -48,19 +48,22 @@ export async function recordSignOff(deps: Deps, cmd: SignOffCommand): Promise<Si
       await appendAudit(tx, now, [{ actor: cmd.reviewer, action: 'sign_off_refused', changeId: change.id, data: { decision: cmd.decision, code: d.code } }]);
       return d;
     }
-    if (!(await insertSignOff(tx, change.id, { ...d.signOff, head_sha: change.head_sha }, now))) {
+    // Each sign-off records the artifact it covered: the head SHA and the plan digest shown to the reviewer.
+    const artifact = { head_sha: change.head_sha, plan_sha256: change.plan_sha256 };
+    if (!(await insertSignOff(tx, change.id, { ...d.signOff, ...artifact }, now))) {
       return refuse('already_signed', `You already signed off ${change.key}; each person counts once.`);
     }
     const events: AuditEvent[] = [
-      { actor: cmd.reviewer, action: 'sign_off_recorded', changeId: change.id, data: { decision: d.signOff.decision, reason: d.signOff.reason, round: d.signOff.round, head_sha: change.head_sha, approvals: d.approvals, required: change.approvals_required } },
+      { actor: cmd.reviewer, action: 'sign_off_recorded', changeId: change.id, data: { decision: d.signOff.decision, reason: d.signOff.reason, round: d.signOff.round, head_sha: change.head_sha, plan_sha256: change.plan_sha256, approvals: d.approvals, required: change.approvals_required } },
     ];
     if (d.decides) {
       await transitionStatus(tx, change.id, change.status, d.decides, now);
-      events.push({ actor: cmd.reviewer, action: 'status_changed', changeId: change.id, data: { from: change.status, to: d.decides } });
+      const retroactive = change.status === 'approved_breakglass' ? { reason: `retroactive sign-off of the break-glass by ${change.breakglass?.by ?? 'someone'}` } : {};
+      events.push({ actor: cmd.reviewer, action: 'status_changed', changeId: change.id, data: { from: change.status, to: d.decides, ...retroactive } });
     }
     await appendAudit(tx, now, events);
     // The state after this sign-off, built in memory: the row is locked, so nothing else changed it.
-    const signOff = { ...d.signOff, at: now };
+    const signOff = { ...d.signOff, ...artifact, at: now };
     const after: Change = {
       ...change,
       sign_offs: [...change.sign_offs, signOff],

@@ -9,6 +9,8 @@ import { planDigest } from '../domain/digest.ts';
 import { analyzeTerraformPlan } from '../domain/terraform.ts';
 import type { InfraSummary } from '../domain/types.ts';
 import type { ChangeInput } from './change-input.ts';
+import { chooseReviewer } from './assign-reviewer.ts';
+import { serviceGraph } from './get-incident.ts';
 import type { Deps } from './ports.ts';
 
 export type RegisterResult =
@@ -20,7 +22,15 @@ export type RegisterResult =
  * applies the policy and stores the change with its audit trail in one transaction.
  * The same `source` + `external_id` returns the stored change instead of a second one.
  */
-export async function registerChange(deps: Deps, input: ChangeInput, submittedBy: string): Promise<RegisterResult> {
+/** What an adapter knows beyond the API body (the GitHub webhook: the PR body, a Bot account). */
+export interface IntakeHints {
+  /** The pull request body, read for `github.ai_body_markers`. */
+  body?: string | null;
+  /** The author is a bot account (GitHub `user.type: Bot`) even without a `[bot]` login. */
+  bot?: boolean;
+}
+
+export async function registerChange(deps: Deps, input: ChangeInput, submittedBy: string, hints: IntakeHints = {}): Promise<RegisterResult> {
   const { config, clock } = deps;
   const services = input.services ?? [input.service!];
   const issues: FieldIssue[] = [];
@@ -38,14 +48,18 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
   }
   if (issues.length) return { ok: false, issues };
 
-  const author = resolveAuthor(input.author, config.engineers, config.ai_detection.bot_accounts);
-  const ai = detectAiAssistance({ ...input, author }, config.ai_detection);
+  const resolved = resolveAuthor(input.author, config.engineers, config.ai_detection.bot_accounts);
+  const author = hints.bot && !resolved.bot ? { ...resolved, bot: true } : resolved;
+  const ai = detectAiAssistance({ ...input, author, body: hints.body }, { ...config.ai_detection, bodyMarkers: config.github.ai_body_markers });
   const diff = input.diff ?? null;
   const labels = input.labels ?? [];
-  const outcome = evaluatePolicy(config.policy, { services, environment: input.environment, author, ai, diff, infra, labels });
+  const blastRadius = serviceGraph(config).blastRadius(services);
+  const outcome = evaluatePolicy(config.policy, { services, environment: input.environment, author, ai, diff, infra, labels, blast_radius: blastRadius });
   const status = outcome.approvals_required === 0 ? 'approved' : 'pending';
   const team = known.get(services[0])!.team;
+  const assignee = status === 'pending' ? await chooseReviewer(deps, team, author) : null;
   const now = clock.now();
+  const planSha256 = input.terraform_plan ? planDigest(input.terraform_plan) : null;
 
   return deps.database.db.transaction(async (tx) => {
     const row = await insertChange(tx, {
@@ -64,8 +78,12 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
       labels,
       commits: input.commits ?? [],
       headSha: input.head_sha ?? null,
+      planSha256: planSha256,
       diff,
       infra,
+      blastRadius,
+      assignedTo: assignee,
+      assignedAt: assignee ? now : null,
       riskLevel: outcome.risk.level,
       riskReasons: outcome.risk.reasons,
       approvalsRequired: outcome.approvals_required,
@@ -88,7 +106,7 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
         actor: submittedBy,
         action: 'change_registered',
         changeId: row.id,
-        data: { risk: outcome.risk.level, approvals_required: outcome.approvals_required, ai_assisted: ai.assisted, plan_sha256: input.terraform_plan ? planDigest(input.terraform_plan) : null },
+        data: { risk: outcome.risk.level, approvals_required: outcome.approvals_required, ai_assisted: ai.assisted, plan_sha256: planSha256, head_sha: input.head_sha ?? null },
       },
       { actor: 'policy', action: 'status_changed', changeId: row.id, data: { from: null, to: status, reason: status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` } },
       ]),

@@ -1,5 +1,8 @@
 import { statsAggregates } from '../db/repositories/stats.ts';
 import { changeFailureRate, median, mttrMs, percentile } from '../domain/stats.ts';
+import { changeKey } from '../domain/change.ts';
+import { parseDuration } from '../domain/duration.ts';
+import type { ChangeStatus } from '../domain/types.ts';
 import type { Deps } from './ports.ts';
 
 const DAY_MS = 86_400_000;
@@ -31,6 +34,22 @@ export interface StatsReport {
   change_failure_rate: { overall: FailureRate; ai_assisted: FailureRate; not_ai_assisted: FailureRate };
   incidents: { total: number; resolved: number; mttr_minutes: number | null };
   approvers: { approver: string; sign_offs: number; approvals: number; rejections: number; median_minutes_to_sign_off: number | null; confirmed_causes: number }[];
+  /**
+   * Gates opened under break-glass in the window. A use is reviewed once normal sign-off decided the
+   * change afterwards (approved or rejected); `overdue` uses are unreviewed past `break_glass.review_within`.
+   */
+  break_glass: { total: number; unreviewed: number; overdue: number; uses: BreakGlassUseReport[] };
+}
+
+export interface BreakGlassUseReport {
+  change: string;
+  title: string;
+  by: string;
+  reason: string;
+  at: string;
+  status: ChangeStatus;
+  reviewed: boolean;
+  overdue: boolean;
 }
 
 /**
@@ -48,6 +67,11 @@ export async function reportStats(deps: Deps, opts: { days: number }): Promise<S
     return { deployed_changes: deployed, failed_changes: failed, rate: changeFailureRate(deployed, failed) };
   };
   const mttr = mttrMs(a.incidents);
+  const reviewWithinMs = parseDuration(deps.config.break_glass.review_within) ?? 0;
+  const uses: BreakGlassUseReport[] = a.breakglass.map((u) => {
+    const reviewed = u.status === 'approved' || u.status === 'rejected';
+    return { change: changeKey(u.id), title: u.title, by: u.by, reason: u.reason, at: u.at.toISOString(), status: u.status, reviewed, overdue: !reviewed && to.getTime() - u.at.getTime() > reviewWithinMs };
+  });
   return {
     days: opts.days,
     from: from.toISOString(),
@@ -73,5 +97,6 @@ export async function reportStats(deps: Deps, opts: { days: number }): Promise<S
       median_minutes_to_sign_off: minutes(median(r.seconds)),
       confirmed_causes: r.confirmed_causes,
     })),
+    break_glass: { total: uses.length, unreviewed: uses.filter((u) => !u.reviewed).length, overdue: uses.filter((u) => u.overdue).length, uses },
   };
 }

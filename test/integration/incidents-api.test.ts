@@ -363,6 +363,7 @@ describe('GET /api/stats', () => {
         { approver: 'U0BOB', sign_offs: 1, approvals: 0, rejections: 1, median_minutes_to_sign_off: 20, confirmed_causes: 0 },
         { approver: 'U0ERIN', sign_offs: 1, approvals: 1, rejections: 0, median_minutes_to_sign_off: 80, confirmed_causes: 1 },
       ],
+      break_glass: { total: 0, unreviewed: 0, overdue: 0, uses: [] },
     });
 
     // A one-day window still holds the whole history; two days later it holds nothing.

@@ -17,7 +17,8 @@ const clock = fakeClock(new Date('2026-11-02T10:00:00Z'));
 const teams = structuredClone(TEST_CONFIG_RAW.teams) as Record<string, unknown>[];
 teams[0].escalation_contacts = ['U0LEAD'];
 teams[0].escalation_usergroup = 'S0PAYLEADS';
-const config = buildConfig({ teams, escalation: { business_hours: { days: 'mon-fri', from: '09:00', to: '18:00' } } });
+// Everyone is asked here (assignment has its own tests), so reminders name every eligible senior.
+const config = buildConfig({ teams, escalation: { business_hours: { days: 'mon-fri', from: '09:00', to: '18:00' } }, review: { assignment: 'everyone' } });
 
 let h: SlackHarness;
 let db: Database;

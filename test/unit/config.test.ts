@@ -48,10 +48,11 @@ describe('the shipped countersign.yml', () => {
     expect(cfg.engineers).toHaveLength(7);
   });
 
-  it('when loaded, then its four policy rules and approvals are as written', () => {
+  it('when loaded, then its five policy rules and approvals are as written', () => {
     expect(cfg.policy.rules.map((r) => [r.name, r.level])).toEqual([
       ['ai-change-by-non-senior', 'high'],
       ['destroys-infrastructure', 'critical'],
+      ['ai-change-with-wide-blast-radius', 'high'],
       ['ai-change-to-sensitive-paths', 'high'],
       ['large-production-change', 'medium'],
     ]);
@@ -263,9 +264,9 @@ describe('parseConfig strictness', () => {
 });
 
 describe('parseConfig defaults', () => {
-  it('when policy is absent, then the default three rules and approvals apply', () => {
+  it('when policy is absent, then the default four rules and approvals apply', () => {
     const cfg = buildConfig();
-    expect(cfg.policy.rules).toHaveLength(3);
+    expect(cfg.policy.rules).toHaveLength(4);
     expect(cfg.policy.rules.map((r) => r.name)).toEqual(DEFAULT_POLICY_RULES.map((r) => r.name));
     expect(cfg.policy.approvals).toEqual({ low: 0, medium: 1, high: 1, critical: 2 });
     expect(cfg.policy.approvals).toEqual(DEFAULT_APPROVALS);

@@ -52,8 +52,8 @@ const policyOf = (...rules: Rule[]): Policy => ({ rules, approvals: { low: 0, me
 const matches = (when: Rule['when'], f: ChangeFacts) => matchRule(rule(when), f) !== null;
 
 describe('the default policy (from the built-in defaults)', () => {
-  it('when the config leaves policy out, then the default policy has the three built-in rules', () => {
-    expect(defaultPolicy.rules.map((r) => r.name)).toEqual(['ai-change-by-non-senior', 'destroys-infrastructure', 'ai-change-to-sensitive-paths']);
+  it('when the config leaves policy out, then the default policy has the four built-in rules', () => {
+    expect(defaultPolicy.rules.map((r) => r.name)).toEqual(['ai-change-by-non-senior', 'destroys-infrastructure', 'ai-change-with-wide-blast-radius', 'ai-change-to-sensitive-paths']);
   });
 
   it('when a senior makes an ordinary change without AI, then the risk is low with no reasons and no approvals needed', () => {

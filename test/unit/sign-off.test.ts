@@ -15,7 +15,8 @@ function change(over: Partial<SignOffSubject> = {}): SignOffSubject {
 const signOff = (reviewer: string, decision: Decision = 'approved', round = 1): SignOff => ({ reviewer, decision, reason: null, at: new Date('2025-01-01T00:00:00Z'), round });
 
 describe('decideSignOff refusals', () => {
-  for (const status of FINAL_STATUSES) {
+  // approved_breakglass is final for the gate but still takes its retroactive sign-offs (below).
+  for (const status of FINAL_STATUSES.filter((s) => s !== 'approved_breakglass')) {
     it(`when the change is already ${status}, then any sign-off is refused as already_decided`, () => {
       const out = decideSignOff(change({ status }), [], { reviewer: 'U0ALICE', decision: 'approved' }, payingSeniors);
       expect(out.ok).toBe(false);
@@ -25,6 +26,14 @@ describe('decideSignOff refusals', () => {
       expect(out.message).toContain(status.replace('_', ' '));
     });
   }
+
+  it('when the change was deployed under break-glass, then sign-offs are still taken: enough approvals approve it, a rejection rejects it', () => {
+    const bg = change({ status: 'approved_breakglass', approvals_required: 2 });
+    expect(decideSignOff(bg, [], { reviewer: 'U0ALICE', decision: 'approved' }, payingSeniors)).toMatchObject({ ok: true, decides: null, approvals: 1 });
+    expect(decideSignOff(bg, [signOff('U0ALICE')], { reviewer: 'U0BOB', decision: 'approved' }, payingSeniors)).toMatchObject({ ok: true, decides: 'approved', approvals: 2 });
+    expect(decideSignOff(bg, [], { reviewer: 'U0BOB', decision: 'rejected', reason: 'revert it' }, payingSeniors)).toMatchObject({ ok: true, decides: 'rejected' });
+    expect(decideSignOff(bg, [], { reviewer: 'U0JUNIOR', decision: 'approved' }, payingSeniors)).toMatchObject({ ok: false, code: 'self_approval' });
+  });
 
   it('when the change is already decided, then a rejection is refused as already_decided too', () => {
     const out = decideSignOff(change({ status: 'rejected' }), [], { reviewer: 'U0ALICE', decision: 'rejected', reason: 'no' }, payingSeniors);

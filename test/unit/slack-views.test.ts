@@ -397,8 +397,8 @@ describe('buildChangeCard: a pending change', () => {
     expect(parsePayload(changeButtonValue, reject.value)).toEqual({ key: 'CHG-12', round: 3 });
   });
 
-  it('when pending, then the block order is header, fields, reasons, context, description, divider, status, actions', () => {
-    expect(msg.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'context', 'section', 'divider', 'section', 'actions']);
+  it('when pending, then the block order is header, fields, reasons, review brief, context, description, divider, status, actions', () => {
+    expect(msg.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'section', 'context', 'section', 'divider', 'section', 'actions']);
   });
 
   it('when pending, then the notification text names the key, the title and that it needs senior sign-off', () => {

@@ -22,15 +22,20 @@ export function toChange(row: ChangeRow, rows: SignOffRow[]): Change {
     labels: row.labels,
     commits: row.commits,
     head_sha: row.headSha,
+    plan_sha256: row.planSha256,
+    merged_at: row.mergedAt,
+    breakglass: row.breakglassAt && row.breakglassBy ? { by: row.breakglassBy, reason: row.breakglassReason ?? '', at: row.breakglassAt } : null,
     diff: row.diff,
     infra: row.infra,
     risk: { level: row.riskLevel, reasons: row.riskReasons },
+    blast_radius: row.blastRadius,
     approvals_required: row.approvalsRequired,
     status: row.status,
     round: row.round,
     escalation_step: row.escalationStep as Change['escalation_step'],
     claimed_by: row.claimedBy,
     claimed_at: row.claimedAt,
+    assigned_to: row.assignedTo,
     submitted_by: row.submittedBy,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
@@ -39,7 +44,7 @@ export function toChange(row: ChangeRow, rows: SignOffRow[]): Change {
   };
 }
 
-const toSignOff = (r: SignOffRow): SignOff => ({ reviewer: r.reviewer, decision: r.decision, reason: r.reason, at: r.at, round: r.round });
+const toSignOff = (r: SignOffRow): SignOff => ({ reviewer: r.reviewer, decision: r.decision, reason: r.reason, at: r.at, round: r.round, head_sha: r.headSha, plan_sha256: r.planSha256 });
 
 /** Inserts a change unless its `source` + `external_id` exists; returns the new row or null. */
 export async function insertChange(db: DbOrTx, row: NewChangeRow): Promise<ChangeRow | null> {
@@ -92,10 +97,10 @@ export async function transitionStatus(db: DbOrTx, id: number, from: ChangeStatu
 }
 
 /** Records a sign-off; returns false when this person already signed this round (unique index). */
-export async function insertSignOff(db: DbOrTx, changeId: number, s: Omit<SignOff, 'at'> & { head_sha: string | null }, at: Date): Promise<boolean> {
+export async function insertSignOff(db: DbOrTx, changeId: number, s: Omit<SignOff, 'at'> & { head_sha: string | null; plan_sha256?: string | null }, at: Date): Promise<boolean> {
   const rows = await db
     .insert(signOffs)
-    .values({ changeId, reviewer: s.reviewer, decision: s.decision, reason: s.reason, round: s.round, headSha: s.head_sha, at })
+    .values({ changeId, reviewer: s.reviewer, decision: s.decision, reason: s.reason, round: s.round, headSha: s.head_sha, planSha256: s.plan_sha256 ?? null, at })
     .onConflictDoNothing()
     .returning({ id: signOffs.id });
   return rows.length === 1;

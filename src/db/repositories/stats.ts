@@ -1,4 +1,5 @@
 import { between, sql } from 'drizzle-orm';
+import type { ChangeStatus } from '../../domain/types.ts';
 import type { Database } from '../client.ts';
 import { incidents } from '../schema.ts';
 
@@ -27,6 +28,15 @@ export interface ApproverAggregates {
   /** change created_at → sign-off, in seconds. */
   seconds: number[];
   confirmed_causes: number;
+}
+
+export interface BreakGlassUse {
+  id: number;
+  title: string;
+  by: string;
+  reason: string;
+  at: Date;
+  status: ChangeStatus;
 }
 
 /** The few aggregate queries behind the stats report, over [from, to]. Timestamps go in as ISO text. */
@@ -69,6 +79,12 @@ export async function statsAggregates(database: Database, from: Date, to: Date) 
     group by s.reviewer
     order by count(*) desc, s.reviewer`);
 
+  // Break-glass uses in the window (the latest per change: a change is break-glassed at most once while pending).
+  const breakglass = await database.rows<{ id: number; title: string; by: string; reason: string | null; at: string | Date; status: string }>(sql`
+    select id, title, breakglass_by as by, breakglass_reason as reason, breakglass_at as at, status
+    from changes where breakglass_at between ${f}::timestamptz and ${t}::timestamptz
+    order by breakglass_at desc, id desc limit 500`);
+
   const incidentRows = await database.db
     .select({ started_at: incidents.startedAt, resolved_at: incidents.resolvedAt })
     .from(incidents)
@@ -86,5 +102,6 @@ export async function statsAggregates(database: Database, from: Date, to: Date) 
     approvers: approvers.map((r) => ({ approver: r.approver, sign_offs: r.sign_offs, approvals: r.approvals, rejections: r.rejections, seconds: secs(r.seconds), confirmed_causes: r.causes })) satisfies ApproverAggregates[],
     /** Incidents that started in the window. */
     incidents: incidentRows,
+    breakglass: breakglass.map((r) => ({ id: Number(r.id), title: r.title, by: r.by, reason: r.reason ?? '', at: new Date(r.at), status: r.status as ChangeStatus })) satisfies BreakGlassUse[],
   };
 }

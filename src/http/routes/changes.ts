@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fieldIssues } from '../../config/issues.ts';
 import { CHANGE_STATUSES } from '../../domain/types.ts';
+import { breakGlass, MAX_BREAKGLASS_REASON } from '../../use-cases/break-glass.ts';
 import { cancelChange } from '../../use-cases/cancel-change.ts';
 import { changeInputSchema } from '../../use-cases/change-input.ts';
 import { checkGate } from '../../use-cases/check-gate.ts';
@@ -15,6 +16,14 @@ import type { HttpServer } from '../server.ts';
 const listQuery = z.strictObject({
   status: z.enum(CHANGE_STATUSES, { error: `expected one of ${CHANGE_STATUSES.join(', ')}` }).optional(),
   limit: z.string().regex(/^\d+$/, 'expected a number from 1 to 500').transform(Number).pipe(z.number().int().min(1, 'expected a number from 1 to 500').max(500, 'expected a number from 1 to 500')).default(50),
+});
+
+const artifactSha = z.string().trim().regex(/^[0-9a-f]{7,64}$/i, 'expected a hex SHA of at least 7 characters');
+const gateQuery = z.strictObject({ sha: artifactSha.optional(), plan_sha256: artifactSha.optional() });
+
+const breakglassBody = z.strictObject({
+  by: z.string({ error: 'expected the Slack user id of the person breaking the glass' }).trim().min(1, 'expected the Slack user id of the person breaking the glass').max(100),
+  reason: z.string({ error: 'a reason is required' }).trim().min(1, 'a reason is required').max(MAX_BREAKGLASS_REASON),
 });
 
 const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional(), by: z.string().trim().min(1).max(100).optional() }).optional();
@@ -46,10 +55,38 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
   });
 
   server.route('GET', '/api/changes/:key/gate', async (ctx) => {
-    const found = await checkGate(deps, ctx.params.key);
+    const parsed = gateQuery.safeParse(Object.fromEntries(ctx.query));
+    if (!parsed.success) throw badRequest(fieldIssues(parsed.error), 'the query is invalid');
+    const found = await checkGate(deps, ctx.params.key, parsed.data);
     if (!found) throw notFound(`change ${ctx.params.key}`);
     const { change, gate } = found;
-    return { status: gate.httpStatus, body: { key: change.key, status: change.status, allowed: gate.allowed } };
+    const base = { key: change.key, status: change.status, allowed: gate.allowed };
+    if (gate.stale) {
+      const s = gate.stale;
+      const body =
+        s.artifact === 'sha'
+          ? { error: 'stale_approval', ...base, approved_sha: s.approved, requested_sha: s.requested }
+          : { error: 'stale_approval', ...base, approved_plan_sha256: s.approved, requested_plan_sha256: s.requested };
+      const what = s.artifact === 'sha' ? 'commit' : 'terraform plan';
+      return { status: 409, body: { ...body, message: `${change.key} is ${change.status.replace('_', ' ')} for ${what} ${s.approved ?? '(none recorded)'}, not ${s.requested}: that artifact needs its own sign-off` } };
+    }
+    return { status: gate.httpStatus, body: { ...base, head_sha: change.head_sha, plan_sha256: change.plan_sha256 } };
+  });
+
+  server.route('POST', '/api/changes/:key/breakglass', async (ctx) => {
+    const body = await ctx.json();
+    if (body === undefined) throw badRequest([{ path: '(root)', message: 'expected a JSON object body with by and reason' }]);
+    const parsed = breakglassBody.safeParse(body);
+    if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
+    const result = await breakGlass(deps, { key: ctx.params.key, by: parsed.data.by, reason: parsed.data.reason });
+    if (!result.ok) {
+      if (result.code === 'not_found') throw notFound(`change ${ctx.params.key}`);
+      if (result.code === 'not_allowed') throw new HttpError(403, { error: 'not_allowed', message: result.message });
+      if (result.code === 'reason_required') throw badRequest([{ path: 'reason', message: result.message }]);
+      throw new HttpError(409, { error: result.code, message: result.message });
+    }
+    ctx.log.warn({ key: result.change.key, by: parsed.data.by, caller: ctx.caller }, 'break-glass: gate opened without sign-off');
+    return { status: 200, body: presentChange(result.change) };
   });
 
   server.route('POST', '/api/changes/:key/cancel', async (ctx) => {

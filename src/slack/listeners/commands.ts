@@ -1,3 +1,4 @@
+import { cleanText } from '../guard.ts';
 import type { App } from '@slack/bolt';
 import { listChanges } from '../../use-cases/list-changes.ts';
 import { findChangeByKey } from '../../use-cases/get-change.ts';
@@ -6,15 +7,18 @@ import { buildChangeHelp, buildPendingList } from '../views/change-list.ts';
 import type { SlackMessage } from '../views/change-card.ts';
 import type { ListenerContext } from './context.ts';
 import { postDigest } from '../../use-cases/post-digest.ts';
+import { setAway } from '../../use-cases/set-away.ts';
 import { cardChannel } from '../notifier.ts';
 import { parseStatsDays, reportStats } from '../../use-cases/report-stats.ts';
 import { buildStatsReport } from '../views/stats.ts';
+import { breakGlass } from '../../use-cases/break-glass.ts';
+import { refusalText } from '../views/notices.ts';
 
 /** `/change …`: answered in the ack itself, as an ephemeral message. */
 export function registerCommands(app: App, ctx: ListenerContext): void {
   app.command('/change', async ({ command, ack, logger }) => {
     try {
-      const reply = await changeCommand(ctx, command.text ?? '', command.channel_id);
+      const reply = await changeCommand(ctx, cleanText(command.text ?? ''), command.channel_id, command.user_id);
       await ack({ response_type: 'ephemeral', text: reply.text, ...(reply.blocks.length > 0 && { blocks: reply.blocks }) });
     } catch (err) {
       logger.error(err);
@@ -24,7 +28,7 @@ export function registerCommands(app: App, ctx: ListenerContext): void {
 }
 
 /** Parses and answers `/change` text. */
-export async function changeCommand(ctx: ListenerContext, text: string, channel = ''): Promise<SlackMessage> {
+export async function changeCommand(ctx: ListenerContext, text: string, channel = '', user = ''): Promise<SlackMessage> {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const verb = (words[0] ?? 'help').toLowerCase();
   if (verb === 'help') return buildChangeHelp();
@@ -33,6 +37,11 @@ export async function changeCommand(ctx: ListenerContext, text: string, channel 
     const teams = [...new Set(pending.map((c) => c.team))];
     const eligible = new Map(await Promise.all(teams.map(async (t) => [t, await ctx.deps.reviewers.eligibleFor(t)] as const)));
     return buildPendingList(pending, ctx.deps.clock.now(), eligible);
+  }
+  if (verb === 'away' && words.length === 2 && ['on', 'off'].includes(words[1].toLowerCase())) {
+    const on = words[1].toLowerCase() === 'on';
+    await setAway(ctx.deps, user, on);
+    return { text: on ? 'You are marked away: new reviews are assigned to others (you can still sign off).' : 'Welcome back: you can be assigned reviews again.', blocks: [] };
   }
   if (verb === 'digest' && words.length === 1) {
     const posted = await postDigest(ctx.deps, (c) => cardChannel(ctx.deps.config, c), { to: channel });
@@ -44,10 +53,18 @@ export async function changeCommand(ctx: ListenerContext, text: string, channel 
     const days = parseStatsDays(words[1]);
     if (days !== null) return buildStatsReport(await reportStats(ctx.deps, { days }));
   }
+  if (verb === 'breakglass' && words.length >= 2 && /^CHG-\d+$/i.test(words[1])) {
+    // `/change breakglass CHG-12 <reason>`: the reason is the rest of the text, as typed.
+    const reason = text.trim().replace(/^\S+\s+\S+\s*/, '');
+    const result = await breakGlass(ctx.deps, { key: words[1].toUpperCase(), by: user, reason });
+    if (!result.ok) return { text: refusalText(result), blocks: [] };
+    ctx.nudge();
+    return { text: `:rotating_light: ${result.change.key}'s gate is open under break-glass. The escalation channel was told; ${result.change.team} seniors must still sign it off within ${ctx.deps.config.break_glass.review_within}.`, blocks: [] };
+  }
   if (/^CHG-\d+$/i.test(verb) && words.length === 1) {
     const change = await findChangeByKey(ctx.deps, verb.toUpperCase());
     if (!change) return { text: `There is no change ${verb.toUpperCase()}.`, blocks: [] };
-    return buildChangeCard(change);
+    return buildChangeCard(change, { areas: ctx.deps.config.review.areas });
   }
   return buildChangeHelp(text.trim());
 }

@@ -1,3 +1,4 @@
+import { cleanText } from '../guard.ts';
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { SEVERITIES, type Severity } from '../../domain/incident.ts';
 import { confirmCause } from '../../use-cases/confirm-cause.ts';
@@ -14,7 +15,7 @@ import type { ListenerContext } from './context.ts';
 export function registerIncidentListeners(app: App, ctx: ListenerContext): void {
   app.command('/incident', async ({ command, ack, logger }) => {
     try {
-      const reply = await incidentCommand(ctx, command.text ?? '', command.user_id);
+      const reply = await incidentCommand(ctx, cleanText(command.text ?? ''), command.user_id);
       await ack({ response_type: 'ephemeral', ...reply });
     } catch (err) {
       logger.error(err);

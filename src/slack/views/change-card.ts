@@ -4,6 +4,7 @@ import type { Change } from '../../domain/change.ts';
 import { countApprovals } from '../../domain/sign-off.ts';
 import type { RiskLevel } from '../../domain/types.ts';
 import { ActionId, BlockId, type ChangeButtonValue } from '../ids.ts';
+import { buildReviewBrief, describeBlastRadius, type AreaPattern } from '../../domain/review-brief.ts';
 import { fitMrkdwn, formatTime, link, mention, safeText, truncate } from '../mrkdwn.ts';
 
 export const RISK_EMOJI: Record<RiskLevel, string> = { low: ':large_green_circle:', medium: ':large_yellow_circle:', high: ':large_orange_circle:', critical: ':red_circle:' };
@@ -38,7 +39,12 @@ export function progressLine(change: Change): string {
 
 /** Notification text of a card (the top-level `text`), escaped like everything else. */
 export function cardText(change: Change): string {
-  const what = change.status === 'pending' ? 'needs senior sign-off' : STATUS_LINE[change.status].replace(/^:[a-z_]+: /, '').toLowerCase();
+  const what =
+    change.status === 'pending'
+      ? 'needs senior sign-off'
+      : change.status === 'approved_breakglass' && change.breakglass
+        ? 'was deployed under break-glass and needs retroactive sign-off'
+        : STATUS_LINE[change.status].replace(/^:[a-z_]+: /, '').toLowerCase();
   return `${change.key} ${safeText(change.title, 300)} ${what}`;
 }
 
@@ -46,7 +52,7 @@ export function cardText(change: Change): string {
  * The approval card, rendered only from the change's current state: the first post and every later
  * update use this one builder, so the card can never drift from the database.
  */
-export function buildChangeCard(change: Change, opts: { showButtons?: boolean } = {}): SlackMessage {
+export function buildChangeCard(change: Change, opts: { showButtons?: boolean; areas?: AreaPattern[] } = {}): SlackMessage {
   const blocks: KnownBlock[] = [];
   blocks.push({ type: 'header', text: { type: 'plain_text', text: truncate(`${change.key} · ${change.title}`, 150), emoji: false } });
 
@@ -58,6 +64,9 @@ export function buildChangeCard(change: Change, opts: { showButtons?: boolean } 
       { type: 'mrkdwn', text: `*Service${change.services.length > 1 ? 's' : ''}*\n${fitMrkdwn(services, 1900)}` },
       { type: 'mrkdwn', text: `*Environment*\n${safeText(change.environment, 100)}` },
       { type: 'mrkdwn', text: `*Risk*\n${RISK_EMOJI[change.risk.level]} ${change.risk.level}` },
+      ...(change.blast_radius.length > 1
+        ? [{ type: 'mrkdwn' as const, text: `*Blast radius*\n${change.blast_radius.length} services: ${safeText(describeBlastRadius(change.blast_radius), 1800)}` }]
+        : []),
     ],
   });
 
@@ -65,6 +74,9 @@ export function buildChangeCard(change: Change, opts: { showButtons?: boolean } 
     const reasons = change.risk.reasons.map((r) => `• *${safeText(r.rule, 100)}*: ${safeText(r.facts.join('; '), 600)}`);
     blocks.push(section(`*Why it needs review*\n${reasons.join('\n')}`));
   }
+
+  const brief = reviewBriefBlock(change, opts.areas);
+  if (brief) blocks.push(brief);
 
   const facts: string[] = [];
   if (change.ai.assisted) {
@@ -94,10 +106,37 @@ export function buildChangeCard(change: Change, opts: { showButtons?: boolean } 
   return { text: cardText(change), blocks: blocks.slice(0, 50) };
 }
 
+/** Why a pending change needs sign-off again, when it does: new commits after a sign-off, or a risk that rose after one. */
+function reviewAgainLine(change: Change): string | null {
+  const earlier = change.sign_offs.some((s) => s.round < change.round);
+  if (earlier) return `:arrows_counterclockwise: New commits since sign-off: re-approval needed${change.head_sha ? ` (now at \`${safeText(change.head_sha.slice(0, 7), 7)}\`)` : ''}`;
+  if (change.approvals_required > 0 && countApprovals(change.sign_offs, change.round) >= change.approvals_required) {
+    return ':arrow_up: Its risk rose after sign-off: one more sign-off is needed';
+  }
+  return null;
+}
+
+/** "Deployed under break-glass by @x: reason". */
+export function breakGlassLine(change: Change): string {
+  const bg = change.breakglass;
+  return `:rotating_light: Deployed under break-glass by ${mention(bg?.by)}: ${safeText(bg?.reason ?? '', 1000)}`;
+}
+
 function statusBlocks(change: Change, showButtons: boolean): KnownBlock[] {
   if (change.status === 'pending') {
-    const claim = change.claimed_by ? ` · :eyes: ${mention(change.claimed_by)} is reviewing` : '';
-    const out: KnownBlock[] = [section(`${STATUS_LINE.pending} · ${progressLine(change)}${claim}`)];
+    const claim = change.claimed_by
+      ? ` · :eyes: ${mention(change.claimed_by)} is reviewing`
+      : change.assigned_to
+        ? ` · :bust_in_silhouette: asked ${mention(change.assigned_to)} first`
+        : '';
+    const again = reviewAgainLine(change);
+    const out: KnownBlock[] = [section(`${again ? `${again}\n` : ''}${STATUS_LINE.pending} · ${progressLine(change)}${claim}`)];
+    if (showButtons) out.push(cardActions(change));
+    return out;
+  }
+  if (change.status === 'approved_breakglass' && change.breakglass) {
+    // The gate is open, but normal sign-offs are still due: the buttons stay for the retroactive review.
+    const out: KnownBlock[] = [section(`${breakGlassLine(change)}; needs retroactive sign-off\n${progressLine(change)}`)];
     if (showButtons) out.push(cardActions(change));
     return out;
   }
@@ -114,10 +153,13 @@ function statusBlocks(change: Change, showButtons: boolean): KnownBlock[] {
   } else {
     line += when;
   }
+  if (change.breakglass && (change.status === 'approved' || change.status === 'rejected')) {
+    line += `\n${breakGlassLine(change)} (${formatTime(change.breakglass.at)}); this was its retroactive review`;
+  }
   return [section(line)];
 }
 
-/** The buttons of a pending change: Approve, Reject, and Claim review (or Release claim). Shared by the card and the App Home. */
+/** The buttons of a change that takes sign-offs: Approve, Reject, and (pending only) Claim review or Release claim. Shared by the card and the App Home. */
 export function cardActions(change: Change): KnownBlock {
   const value = JSON.stringify({ key: change.key, round: change.round } satisfies ChangeButtonValue);
   return {
@@ -126,9 +168,25 @@ export function cardActions(change: Change): KnownBlock {
     elements: [
       { type: 'button', action_id: ActionId.approve, text: { type: 'plain_text', text: 'Approve' }, style: 'primary', value },
       { type: 'button', action_id: ActionId.reject, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value },
-      change.claimed_by
-        ? { type: 'button', action_id: ActionId.release, text: { type: 'plain_text', text: 'Release claim' }, value }
-        : { type: 'button', action_id: ActionId.claim, text: { type: 'plain_text', text: 'Claim review' }, value },
+      // Claiming is for pending changes; a break-glass change only takes its retroactive sign-offs.
+      ...(change.status !== 'pending'
+        ? []
+        : change.claimed_by
+          ? [{ type: 'button' as const, action_id: ActionId.release, text: { type: 'plain_text' as const, text: 'Release claim' }, value }]
+          : [{ type: 'button' as const, action_id: ActionId.claim, text: { type: 'plain_text' as const, text: 'Claim review' }, value }]),
     ],
   };
+}
+
+/** The review brief: changed files by area (riskiest first) and one-line flags, essentials first. */
+function reviewBriefBlock(change: Change, areas?: AreaPattern[]): KnownBlock | null {
+  const brief = buildReviewBrief({ diff: change.diff, ai: change.ai, infra: change.infra }, areas);
+  if (brief.areas.length === 0 && brief.flags.length === 0) return null;
+  const lines: string[] = [];
+  if (brief.flags.length) lines.push(brief.flags.map((f) => `:warning: ${safeText(f, 300)}`).join('\n'));
+  if (brief.areas.length) {
+    const shown = brief.areas.slice(0, 6).map((a) => `${safeText(a.name, 60)} ${a.count}`);
+    lines.push(`*Files by area:* ${shown.join(' · ')}${brief.areas.length > 6 ? `, +${brief.areas.length - 6} more` : ''}`);
+  }
+  return section(`*Review brief*\n${lines.join('\n')}`);
 }

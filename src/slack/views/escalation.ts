@@ -18,6 +18,16 @@ export function reminderText(change: Change, info: EscalationInfo): string {
 export function escalationMessage(change: Change, info: EscalationInfo, opts: { cardChannel: string; contacts: string[]; usergroup?: string }): SlackMessage {
   const waiting = info.waitingOn.length ? info.waitingOn.map(mention).join(' ') : 'nobody eligible (check the team\'s seniors)';
   const extra = [...opts.contacts.map(mention), ...(opts.usergroup && /^S[A-Z0-9]+$/.test(opts.usergroup) ? [`<!subteam^${opts.usergroup}>`] : [])];
+  if (change.status === 'approved_breakglass') {
+    // An overdue retroactive review: deployed under break-glass, still without its normal sign-off.
+    const bg = `deployed under break-glass by ${mention(change.breakglass?.by)} ${formatAge(info.ageMs)} ago and still has no retroactive sign-off`;
+    const body =
+      `:rotating_light: *${change.key}* ${safeText(change.title, 300)} was ${bg}\n` +
+      `*Break-glass reason* ${safeText(change.breakglass?.reason ?? '', 1000)}\n` +
+      `*Team* ${safeText(change.team, 100)} · *Risk* ${RISK_EMOJI[change.risk.level]} ${change.risk.level} · *Waits on* ${waiting}\n` +
+      `The card is in <#${opts.cardChannel}>.${extra.length ? ` ${extra.join(' ')}` : ''}`;
+    return { text: `${change.key} ${safeText(change.title, 300)} was ${bg}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(body, 3000) } }] };
+  }
   const text =
     `:rotating_light: *${change.key}* ${safeText(change.title, 300)} has waited ${formatAge(info.ageMs)} for sign-off\n` +
     `*Team* ${safeText(change.team, 100)} · *Risk* ${RISK_EMOJI[change.risk.level]} ${change.risk.level} · *Waits on* ${waiting}\n` +

@@ -1,6 +1,7 @@
 import type { KnownBlock, View } from '@slack/types';
 import type { Change } from '../../domain/change.ts';
 import { formatAge } from '../../domain/duration.ts';
+import { buildReviewBrief, type AreaPattern } from '../../domain/review-brief.ts';
 import { fitMrkdwn, mention, safeText } from '../mrkdwn.ts';
 import { cardActions, progressLine, RISK_EMOJI } from './change-card.ts';
 
@@ -20,10 +21,16 @@ const MAX_MINE = 15;
  * The App Home: for a senior, "Waiting for your sign-off" with the same Approve/Reject buttons as
  * the cards (same builder, same handlers); for everyone, "Your changes" with their status.
  */
-export function buildHome(input: { toReview: Change[] | null; mine: Change[]; now: Date }): View {
+export function buildHome(input: { toReview: Change[] | null; mine: Change[]; now: Date; areas?: AreaPattern[] }): View {
   const blocks: KnownBlock[] = [];
-  const line = (c: Change) =>
-    `${RISK_EMOJI[c.risk.level]} *${c.key}* ${safeText(c.title, 150)}\n${c.risk.level} · ${formatAge(input.now.getTime() - c.created_at.getTime())} old · ${progressLine(c)}${c.claimed_by ? ` · :eyes: ${mention(c.claimed_by)} is reviewing` : ''}`;
+  const line = (c: Change) => {
+    const flags = buildReviewBrief({ diff: c.diff, ai: c.ai, infra: c.infra }, input.areas).flags;
+    return (
+      `${RISK_EMOJI[c.risk.level]} *${c.key}* ${safeText(c.title, 150)}\n${c.risk.level} · ${formatAge(input.now.getTime() - c.created_at.getTime())} old · ${progressLine(c)}` +
+      `${c.claimed_by ? ` · :eyes: ${mention(c.claimed_by)} is reviewing` : ''}` +
+      `${flags.length ? `\n:warning: ${safeText(flags.join(' · '), 600)}` : ''}`
+    );
+  };
   if (input.toReview) {
     blocks.push({ type: 'header', text: { type: 'plain_text', text: 'Waiting for your sign-off' } });
     if (input.toReview.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: ':tada: Nothing is waiting for you.' } });

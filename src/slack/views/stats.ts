@@ -26,5 +26,12 @@ export function buildStatsReport(r: StatsReport): SlackMessage {
     { type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(lines.join('\n'), 3000) } },
     { type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(`*Approvers*\n${approvers.join('\n') || 'No sign-offs in this period.'}`, 3000) } },
   ];
+  const bg = r.break_glass;
+  if (bg && bg.total > 0) {
+    const uses = bg.uses
+      .slice(0, 15)
+      .map((u) => `• *${u.change}* ${safeText(u.title, 80)} · by ${who(u.by)} · ${safeText(u.reason, 200)} · ${u.reviewed ? `reviewed (${u.status})` : u.overdue ? ':warning: unreviewed, overdue' : 'awaiting retroactive sign-off'}`);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(`*Break-glass:* ${bg.total} use${bg.total === 1 ? '' : 's'} · ${bg.unreviewed} unreviewed (${bg.overdue} overdue)\n${uses.join('\n')}`, 3000) } });
+  }
   return { text: `Countersign stats for the last ${r.days} days: ${c.total} changes, change failure rate ${pct(r.change_failure_rate.overall.rate)}`, blocks };
 }

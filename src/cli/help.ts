@@ -1,0 +1,94 @@
+const ENV = `Environment:
+  COUNTERSIGN_URL     the Countersign server (default http://localhost:3000)
+  COUNTERSIGN_TOKEN   an API token from the server's COUNTERSIGN_API_TOKENS
+`;
+
+const EXIT_CODES = `Exit codes:
+  0  done: registered (submit), approved (wait), chain intact (audit verify)
+  1  rejected, expired or cancelled (wait); chain broken (audit verify)
+  2  timed out (wait)
+  3  approved, but for a different commit or plan (wait)
+  4  usage error, connection error, unknown change, or a request the server refused
+`;
+
+export const MAIN_HELP = `countersign: register changes with Countersign and wait for senior sign-off, from CI.
+
+Usage:
+  countersign submit --title T --service S --environment E --author-github LOGIN [options]
+  countersign wait KEY [--sha SHA] [--plan-sha256 H] [--timeout 2h] [--interval 15s]
+  countersign audit verify
+  countersign help [command]
+
+${ENV}
+${EXIT_CODES}`;
+
+export const SUBMIT_HELP = `countersign submit: register a change (POST /api/changes) and print its key, status, risk and reasons.
+
+Usage:
+  countersign submit --title T --service S --environment E --author-github LOGIN [options]
+
+Options:
+  --title TEXT            what the change does (required)
+  --service NAME          a service from the server's config (required; repeat for several)
+  --environment NAME      e.g. production (required)
+  --author-github LOGIN   the author (or --author-email ADDRESS, --author-slack U0123ABC)
+  --plan FILE             a terraform plan as JSON (terraform show -json PLAN > plan.json)
+  --ai-assisted           declare the change AI-assisted (otherwise commit trailers, labels
+                          and bot authors decide)
+  --ai-tool NAME          the assistant, e.g. Copilot
+  --label NAME            a label (repeatable)
+  --from-git              read the local checkout: the head SHA, the commit messages since
+                          --base (for Assisted-by: / Co-authored-by: trailers) and the diff
+                          stats and paths of git diff BASE...HEAD
+  --base REF              the base for --from-git (default origin/main); when it is missing,
+                          the last 50 commits are read instead, with a warning
+  --source NAME           the source of the change (default ci)
+  --external-id ID        idempotency key with --source (default <repo dir>@<head sha> with
+                          --from-git, else ci-<timestamp>); submitting again returns the stored change
+  --url URL               a link to the pull request or build
+  --description TEXT      a longer description
+  --json                  print the API response instead of the summary
+
+In GitHub Actions (GITHUB_OUTPUT set), the step outputs key, status and risk are written too.
+
+${ENV}
+Exit codes: 0 registered (new or already known), 4 usage error, connection error, or the
+server refused the change (each field problem is printed).
+`;
+
+export const WAIT_HELP = `countersign wait: wait until the deploy gate of a change decides.
+
+Usage:
+  countersign wait KEY [--sha SHA] [--plan-sha256 H | --plan FILE] [--timeout 2h] [--interval 15s]
+
+Polls GET /api/changes/KEY/gate and prints each status change to stderr.
+
+Options:
+  --sha SHA           only pass if the approval covers this commit (409 otherwise)
+  --plan-sha256 H     only pass if the approval covers this terraform plan (its plan_sha256)
+  --plan FILE         the same, computing the digest from the plan JSON (terraform show -json)
+  --timeout DURATION  give up after this long (default 2h); 500ms, 15s, 10m, 2h, 1d
+  --interval DURATION time between checks (default 15s)
+
+${ENV}
+Exit codes:
+  0  approved: the gate is open
+  1  rejected, expired or cancelled
+  2  timed out while still pending
+  3  approved, but for a different commit or plan (stale approval)
+  4  usage error, unknown key, bad token, or the server cannot be reached at first
+     (once it has answered, connection errors and 5xx are retried until the timeout)
+`;
+
+export const AUDIT_HELP = `countersign audit verify: check the tamper-evident audit log.
+
+Usage:
+  countersign audit verify [--json]
+
+Calls GET /api/audit/verify: the server seals what is due, recomputes every row's hash in id
+order and reports the first broken row by its id.
+
+${ENV}
+Exit codes: 0 the chain is intact, 1 the chain is broken (the first broken row is named),
+4 usage or connection error.
+`;

@@ -1,0 +1,81 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { isValidSlackRequest } from '@slack/bolt';
+import { z } from 'zod';
+import { readBody, unstorable } from '../http/server.ts';
+
+const MAX_SLACK_BODY = 1024 * 1024;
+const str = z.string().min(1).max(500);
+const user = z.looseObject({ id: str });
+const ref = z.looseObject({ id: z.string().max(500) }).nullable().optional();
+// Fields Bolt reads before any listener runs: when present they must have Slack's shape.
+const envelope = { event: z.undefined().optional(), command: z.undefined().optional(), team: ref, enterprise: ref, channel: ref, container: z.looseObject({}).nullable().optional(), message: z.looseObject({}).nullable().optional(), actions: z.array(z.looseObject({})).optional(), response_urls: z.array(z.looseObject({})).optional() };
+
+/** The envelope shapes Countersign handles; anything else is refused with 400 before it reaches Bolt. */
+const interactive = z.discriminatedUnion('type', [
+  z.looseObject({ ...envelope, type: z.literal('block_actions'), user, actions: z.array(z.looseObject({ action_id: str, block_id: str.optional() })).min(1).max(25)}),
+  z.looseObject({ ...envelope, type: z.literal('view_submission'), user, view: z.looseObject({ id: z.string().max(100).optional(), callback_id: z.string().max(255), private_metadata: z.string().max(3000).optional(), state: z.looseObject({ values: z.record(z.string(), z.record(z.string(), z.looseObject({}))) }) }) }),
+  z.looseObject({ ...envelope, type: z.literal('view_closed'), user, view: z.looseObject({ callback_id: z.string().max(255) }) }),
+]);
+const command = z.looseObject({ command: z.string().regex(/^\/[a-z0-9_-]{1,32}$/i), user_id: str, channel_id: str, text: z.string().max(40_000).optional() });
+const event = z.union([
+  z.looseObject({ type: z.literal('url_verification'), challenge: z.string().max(500) }),
+  z.looseObject({ type: z.literal('event_callback'), team_id: z.string().max(100).optional(), event: z.looseObject({ type: str, user: z.string().max(100).optional() }) }),
+]);
+
+/** Checks a verified Slack body; returns an error message, or null when Bolt may have it. */
+export function checkSlackBody(raw: string, contentType: string): string | null {
+  try {
+    if (contentType.startsWith('application/json')) {
+      const value: unknown = JSON.parse(raw);
+      return unstorable(value) ? 'text that cannot be stored' : event.safeParse(value).success ? null : 'unsupported event envelope';
+    }
+    const form = new URLSearchParams(raw);
+    if (form.get('ssl_check') === '1') return null;
+    const payload = form.get('payload');
+    if (payload !== null) {
+      const value: unknown = JSON.parse(payload);
+      return unstorable(value) ? 'text that cannot be stored' : interactive.safeParse(value).success ? null : 'unsupported interaction payload';
+    }
+    // Slash command text is cleaned by the command handlers (cleanText), not refused: Slack shows a refusal as an error.
+    return command.safeParse(Object.fromEntries(form)).success ? null : 'unsupported slash command';
+  } catch {
+    return 'malformed body';
+  }
+}
+
+/**
+ * In front of Bolt: verifies the signature (401, as Bolt would), refuses envelopes Countersign does
+ * not handle with a clear 400 (Bolt can throw on some malformed-but-signed bodies), then replays the
+ * body to Bolt's own listener, which verifies again and dispatches.
+ */
+export function guardSlackListener(signingSecret: string, bolt: RequestListener): RequestListener {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, MAX_SLACK_BODY);
+    } catch {
+      res.writeHead(413).end();
+      return;
+    }
+    const body = raw.toString('utf8');
+    const signature = req.headers['x-slack-signature'];
+    const timestamp = Number(req.headers['x-slack-request-timestamp']);
+    if (typeof signature !== 'string' || !Number.isFinite(timestamp) || !isValidSlackRequest({ signingSecret, body, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } })) {
+      res.writeHead(401).end();
+      return;
+    }
+    const problem = checkSlackBody(body, String(req.headers['content-type'] ?? '').toLowerCase());
+    if (problem) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad_request', message: problem }));
+      return;
+    }
+    const replay = Object.assign(Readable.from([raw]), { headers: req.headers, method: req.method, url: req.url, socket: req.socket, httpVersion: req.httpVersion, rawHeaders: req.rawHeaders });
+    await bolt(replay as unknown as IncomingMessage, res);
+  };
+}
+
+/** Typed text (slash commands) without what Postgres cannot store: NUL characters and lone surrogates. */
+export function cleanText(text: string): string {
+  return text.replace(/\u0000/g, '').toWellFormed();
+}

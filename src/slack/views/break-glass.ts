@@ -1,0 +1,42 @@
+import type { Change } from '../../domain/change.ts';
+import { parseDuration } from '../../domain/duration.ts';
+import type { Revision } from '../../use-cases/ports.ts';
+import { fitMrkdwn, formatTime, mention, safeText } from '../mrkdwn.ts';
+import type { SlackMessage } from './change-card.ts';
+
+/** The alert in the escalation channel when someone opens a gate under break-glass. Everything from outside is escaped. */
+export function breakGlassAlert(change: Change, reviewWithin: string, cardChannel: string): SlackMessage {
+  const by = mention(change.breakglass?.by);
+  const reason = safeText(change.breakglass?.reason ?? '', 1500);
+  const due = change.breakglass ? ` (by ${formatTime(new Date(change.breakglass.at.getTime() + (parseDuration(reviewWithin) ?? 0)))})` : '';
+  const text =
+    `:rotating_light: *${change.key}* was deployed under break-glass by ${by}: ${reason}\n` +
+    `${safeText(change.title, 300)} · *Team* ${safeText(change.team, 100)} · *Risk* ${change.risk.level}\n` +
+    `Normal sign-off is still required within ${safeText(reviewWithin, 20)}${due}; the card is in <#${cardChannel}>.`;
+  return {
+    text: `${change.key} was deployed under break-glass by ${by}: ${reason}`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(text, 3000) } }],
+  };
+}
+
+/** The reply in the card's thread when break-glass opened the gate. */
+export function breakGlassThreadReply(change: Change): string {
+  return `:rotating_light: ${mention(change.breakglass?.by)} opened the gate of ${change.key} under break-glass: ${safeText(change.breakglass?.reason ?? '', 1500)}. Sign it off (or reject it) after the fact.`;
+}
+
+/** The reply in the card's thread when a change was revised from GitHub. */
+export function revisionThreadReply(change: Change, revision: Revision): string {
+  if (revision.kind === 'new_round') {
+    const sha = `\`${safeText(revision.to_sha.slice(0, 7), 7)}\``;
+    const had = change.sign_offs.some((s) => s.round < change.round);
+    if (change.status === 'pending') {
+      return had
+        ? `:arrows_counterclockwise: New commits (now at ${sha}): earlier sign-offs no longer count; re-approval needed.`
+        : `:arrows_counterclockwise: New commits (now at ${sha}).`;
+    }
+    return `:arrows_counterclockwise: New commits (now at ${sha}); ${change.key} stays ${change.status.replace('_', ' ')}.`;
+  }
+  const why = revision.reopened ? ` It is pending again: ${safeText(revision.reopened, 300)}.` : '';
+  return `:arrow_up: Labels changed and the risk of ${change.key} rose to ${change.risk.level} (${change.approvals_required} sign-off${change.approvals_required === 1 ? '' : 's'} needed).${why}`;
+}
+
