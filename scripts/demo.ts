@@ -77,6 +77,18 @@ async function main() {
   await pause(1500);
   const gate = await json<{ status: string; allowed: boolean }>(`/api/changes/${first.key}/gate`, { headers: { authorization: `Bearer ${token}` } });
   say(`→ gate for ${first.key}: ${gate.status} (${gate.body.status})`);
+  // The approved change is deployed, and then checkout breaks: the incident names it as a suspect.
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  await json(`/api/changes/${first.key}/deployments`, { method: 'POST', headers: auth, body: JSON.stringify({ environment: 'production', deployed_at: new Date(Date.now() - 20 * 60_000).toISOString() }) });
+  say(`→ ${first.key} was deployed to production 20 minutes ago`);
+  await pause(1000);
+  const service = (first as unknown as { service: string }).service;
+  const incident = await json<{ key: string; suspects: { change: string; reasons: string[] }[] }>('/api/incidents', {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ title: `${service} returns 500s`, severity: 'sev2', services: [service], source: 'demo', external_id: `demo-${Date.now()}` }),
+  });
+  say(`→ ${incident.body.key} declared for ${service}; first suspect: ${incident.body.suspects[0]?.change ?? 'none'} (${incident.body.suspects[0]?.reasons.join('; ') ?? ''})`);
   say(`→ ${second.key} still waits for two sign-offs; try Approve and Reject on it yourself.`);
 }
 

@@ -33,7 +33,7 @@ export interface StatsReport {
   deployments: { total: number; production: number; ungated: number };
   change_failure_rate: { overall: FailureRate; ai_assisted: FailureRate; not_ai_assisted: FailureRate };
   incidents: { total: number; resolved: number; mttr_minutes: number | null };
-  approvers: { approver: string; sign_offs: number; approvals: number; rejections: number; median_minutes_to_sign_off: number | null; confirmed_causes: number }[];
+  approvers: { approver: string; sign_offs: number; approvals: number; rejections: number; median_minutes_to_sign_off: number | null; confirmed_causes: number; open_assigned_reviews: number }[];
   /**
    * Gates opened under break-glass in the window. A use is reviewed once normal sign-off decided the
    * change afterwards (approved or rejected); `overdue` uses are unreviewed past `break_glass.review_within`.
@@ -89,14 +89,21 @@ export async function reportStats(deps: Deps, opts: { days: number }): Promise<S
       not_ai_assisted: rate(a.failure.filter((r) => !r.ai_assisted)),
     },
     incidents: { total: a.incidents.length, resolved: a.incidents.filter((i) => i.resolved_at).length, mttr_minutes: mttr === null ? null : minutes(mttr / 1000) },
-    approvers: a.approvers.map((r) => ({
-      approver: r.approver,
-      sign_offs: r.sign_offs,
-      approvals: r.approvals,
-      rejections: r.rejections,
-      median_minutes_to_sign_off: minutes(median(r.seconds)),
-      confirmed_causes: r.confirmed_causes,
-    })),
+    approvers: [
+      ...a.approvers.map((r) => ({
+        approver: r.approver,
+        sign_offs: r.sign_offs,
+        approvals: r.approvals,
+        rejections: r.rejections,
+        median_minutes_to_sign_off: minutes(median(r.seconds)),
+        confirmed_causes: r.confirmed_causes,
+        open_assigned_reviews: a.open_assigned.get(r.approver) ?? 0,
+      })),
+      // Reviewers with assigned work but no sign-off in the window still show up.
+      ...[...a.open_assigned]
+        .filter(([u]) => !a.approvers.some((r) => r.approver === u))
+        .map(([u, open]) => ({ approver: u, sign_offs: 0, approvals: 0, rejections: 0, median_minutes_to_sign_off: null, confirmed_causes: 0, open_assigned_reviews: open })),
+    ],
     break_glass: { total: uses.length, unreviewed: uses.filter((u) => !u.reviewed).length, overdue: uses.filter((u) => u.overdue).length, uses },
   };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { buildChangeInput } from '../factories/change.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
@@ -56,6 +56,7 @@ describe.runIf(onRealPostgres())('kill -9 during a sign-off', () => {
   it('when the process dies right after acking Approve clicks, then after restart every acked sign-off is there and every card is right', async () => {
     const env = { DATABASE_URL: db.url!, COUNTERSIGN_CONFIG: writeConfigFile(), SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_API_URL: slack.apiUrl };
     const first = await spawnApp(env);
+    onTestFinished(() => first.kill('SIGKILL'));
     const keys: string[] = [];
     for (let i = 0; i < 8; i++) keys.push((await callApi(first.url, 'POST', '/api/changes', buildChangeInput({ external_id: `k-${i}` }))).body.key);
     await waitFor(() => keys.every((k) => cardsFor(slack, 'C0PAYSEN', k).length === 1), 20_000, 'cards');

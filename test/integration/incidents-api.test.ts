@@ -359,9 +359,9 @@ describe('GET /api/stats', () => {
       },
       incidents: { total: 2, resolved: 1, mttr_minutes: 45 },
       approvers: [
-        { approver: 'U0ALICE', sign_offs: 1, approvals: 1, rejections: 0, median_minutes_to_sign_off: 30, confirmed_causes: 1 },
-        { approver: 'U0BOB', sign_offs: 1, approvals: 0, rejections: 1, median_minutes_to_sign_off: 20, confirmed_causes: 0 },
-        { approver: 'U0ERIN', sign_offs: 1, approvals: 1, rejections: 0, median_minutes_to_sign_off: 80, confirmed_causes: 1 },
+        { approver: 'U0ALICE', sign_offs: 1, approvals: 1, rejections: 0, median_minutes_to_sign_off: 30, confirmed_causes: 1, open_assigned_reviews: 0 },
+        { approver: 'U0BOB', sign_offs: 1, approvals: 0, rejections: 1, median_minutes_to_sign_off: 20, confirmed_causes: 0, open_assigned_reviews: 0 },
+        { approver: 'U0ERIN', sign_offs: 1, approvals: 1, rejections: 0, median_minutes_to_sign_off: 80, confirmed_causes: 1, open_assigned_reviews: 0 },
       ],
       break_glass: { total: 0, unreviewed: 0, overdue: 0, uses: [] },
     });

@@ -50,6 +50,10 @@ describe('load-aware assignment', () => {
     const card = await waitForCard(h.slack, PAY, keys[0]);
     expect(textOf(card)).toContain(`asked <@${who[0]}> first`);
 
+    // Stats show each reviewer's open assigned reviews.
+    const stats = (await h.app.api('GET', '/api/stats?days=30')).body as { approvers: { approver: string; open_assigned_reviews: number }[] };
+    for (const [u, n] of counts) expect(stats.approvers.find((a) => a.approver === u)?.open_assigned_reviews).toBe(n);
+
     clock.advance(31 * 60_000);
     await escalateStaleRequests(h.app.deps);
     await waitFor(() => h.slack.threadOf(PAY, card.ts).some((m) => m.thread_ts && m.text.includes(':bell:')), 8_000, 'reminder');

@@ -79,6 +79,11 @@ export async function statsAggregates(database: Database, from: Date, to: Date) 
     group by s.reviewer
     order by count(*) desc, s.reviewer`);
 
+  // Open assigned reviews right now (load-aware assignment), so a lead can see if one person carries the team.
+  const assigned = await database.rows<{ reviewer: string; open: number }>(sql`
+    select assigned_to as reviewer, count(*)::int as open from changes
+    where status = 'pending' and assigned_to is not null group by assigned_to`);
+
   // Break-glass uses in the window (the latest per change: a change is break-glassed at most once while pending).
   const breakglass = await database.rows<{ id: number; title: string; by: string; reason: string | null; at: string | Date; status: string }>(sql`
     select id, title, breakglass_by as by, breakglass_reason as reason, breakglass_at as at, status
@@ -100,6 +105,7 @@ export async function statsAggregates(database: Database, from: Date, to: Date) 
     deployments: deploys,
     failure: failure.map((r) => ({ ai_assisted: Boolean(r.ai_assisted), deployed: r.deployed, failed: r.failed })) satisfies FailureAggregates[],
     approvers: approvers.map((r) => ({ approver: r.approver, sign_offs: r.sign_offs, approvals: r.approvals, rejections: r.rejections, seconds: secs(r.seconds), confirmed_causes: r.causes })) satisfies ApproverAggregates[],
+    open_assigned: new Map(assigned.map((r) => [r.reviewer, Number(r.open)])),
     /** Incidents that started in the window. */
     incidents: incidentRows,
     breakglass: breakglass.map((r) => ({ id: Number(r.id), title: r.title, by: r.by, reason: r.reason ?? '', at: new Date(r.at), status: r.status as ChangeStatus })) satisfies BreakGlassUse[],

@@ -20,7 +20,7 @@ export function buildStatsReport(r: StatsReport): SlackMessage {
   ];
   const approvers = r.approvers
     .slice(0, 30)
-    .map((a) => `• ${who(a.approver)}: ${a.sign_offs} sign-off${a.sign_offs === 1 ? '' : 's'} (${a.approvals} approved, ${a.rejections} rejected) · median ${mins(a.median_minutes_to_sign_off)} · ${a.confirmed_causes} confirmed cause${a.confirmed_causes === 1 ? '' : 's'}`);
+    .map((a) => `• ${who(a.approver)}: ${a.sign_offs} sign-off${a.sign_offs === 1 ? '' : 's'} (${a.approvals} approved, ${a.rejections} rejected) · median ${mins(a.median_minutes_to_sign_off)} · ${a.confirmed_causes} confirmed cause${a.confirmed_causes === 1 ? '' : 's'} · ${a.open_assigned_reviews} open assigned`);
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `Countersign stats: last ${r.days} day${r.days === 1 ? '' : 's'}` } },
     { type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(lines.join('\n'), 3000) } },
