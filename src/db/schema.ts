@@ -61,6 +61,8 @@ export const changes = pgTable(
     index('changes_created_idx').on(t.createdAt),
     // The escalation sweep reads only pending changes that are due: cost grows with what is due, not with the table.
     index('changes_author_idx').on(t.authorSlackId, t.createdAt),
+    // Reviewer load for assignment: a range scan per eligible senior, not a table scan per intake.
+    index('changes_assigned_idx').on(t.assignedTo, t.assignedAt),
     index('changes_escalation_due_idx').on(t.escalationStep, t.createdAt).where(sql`status = 'pending'`),
   ],
 );

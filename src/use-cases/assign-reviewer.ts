@@ -3,9 +3,13 @@ import { pickAssignee } from '../domain/assignment.ts';
 import type { AuthorRef } from '../domain/types.ts';
 import type { Deps } from './ports.ts';
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 /** Start of the current day in the escalation timezone, as an instant. */
 export function startOfDay(now: Date, timeZone: string): Date {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(now).map((p) => [p.type, p.value]));
+  let f = formatters.get(timeZone);
+  if (!f) formatters.set(timeZone, (f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' })));
+  const parts = Object.fromEntries(f.formatToParts(now).map((p) => [p.type, p.value]));
   const sinceMidnight = (Number(parts.hour) * 3600 + Number(parts.minute) * 60 + Number(parts.second)) * 1000 + now.getMilliseconds();
   return new Date(now.getTime() - sinceMidnight);
 }
@@ -18,8 +22,9 @@ export async function chooseReviewer(deps: Deps, team: string, author: AuthorRef
   const review = deps.config.review;
   if (review.assignment !== 'least_loaded') return null;
   const eligible = [...(await deps.reviewers.eligibleFor(team))];
-  const away = new Set([...review.away, ...(await awayReviewers(deps.database.db))]);
   const now = deps.clock.now();
-  const loads = await reviewerLoads(deps.database.db, eligible, startOfDay(now, deps.config.escalation.timezone));
+  // Two independent reads, issued together.
+  const [awayNow, loads] = await Promise.all([awayReviewers(deps.database.db), reviewerLoads(deps.database.db, eligible, startOfDay(now, deps.config.escalation.timezone))]);
+  const away = new Set([...review.away, ...awayNow]);
   return pickAssignee({ eligible, author: author.slack_id ?? null, away, loads, maxPerDay: review.max_assigned_per_day });
 }

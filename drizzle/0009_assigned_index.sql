@@ -1,0 +1,1 @@
+CREATE INDEX "changes_assigned_idx" ON "changes" USING btree ("assigned_to","assigned_at");
