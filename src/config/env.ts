@@ -13,7 +13,6 @@ const envSchema = z.object({
   COUNTERSIGN_CONFIG: optionalString.describe('path of the YAML config (default ./countersign.yml)'),
   COUNTERSIGN_API_TOKENS: optionalString.describe('comma-separated name:token pairs for the API'),
   COUNTERSIGN_MAX_BODY_BYTES: z.preprocess((v) => (v === '' || v === undefined ? String(5 * 1024 * 1024) : v), z.string().regex(/^\d+$/, 'expected a number of bytes').transform(Number)),
-  COUNTERSIGN_PUBLIC_URL: optionalString.describe('base URL people use to reach this server (links in Slack)'),
   LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   SLACK_BOT_TOKEN: optionalString,
   SLACK_SIGNING_SECRET: optionalString,

@@ -40,6 +40,13 @@ export const threadReply = (config: Config, change: Pick<Change, 'id' | 'team'>,
 
 export const directMessage = (user: string, text: string): OutboxMessage => ({ kind: OutboxKind.dm, groupKey: `dm:${user}`, channel: user, payload: { user, text } });
 
+/** A DM to the author: by Slack id, or by email (resolved with users.lookupByEmail at delivery). */
+export function authorMessage(author: Change['author'], text: string): OutboxMessage | null {
+  if (author.slack_id) return directMessage(author.slack_id, text);
+  if (author.email) return { kind: OutboxKind.dm, groupKey: `dm:${author.email}`, channel: `email:${author.email}`, payload: { email: author.email, text } };
+  return null;
+}
+
 /** A change that needed sign-off has (or will have) a card; one approved on arrival has none. */
 const hasCard = (change: Change) => change.approvals_required > 0;
 
@@ -60,7 +67,8 @@ export function slackNotifier(config: Config): ChangeNotifier {
       const out: OutboxMessage[] = [];
       if (hasCard(change)) out.push(cardUpdate(config, change));
       const dm = authorDecisionDm(change, actor, reason ?? null);
-      if (dm && change.author.slack_id) out.push(directMessage(change.author.slack_id, dm));
+      const toAuthor = dm ? authorMessage(change.author, dm) : null;
+      if (toAuthor) out.push(toAuthor);
       await enqueue(tx, out);
     },
     async escalated(tx, change, step, info) {

@@ -169,7 +169,20 @@ export class OutboxSender {
         return finish();
       }
       case OutboxKind.dm: {
-        const open = await client.conversations.open({ users: p.user! });
+        // An author known only by email is found with users.lookupByEmail; nobody by that email: nothing to send.
+        let user = p.user;
+        if (!user && p.email) {
+          const found = await client.users.lookupByEmail({ email: p.email }).catch((err: { data?: { error?: string } }) => {
+            if (err.data?.error === 'users_not_found') return null;
+            throw err;
+          });
+          if (!found?.user?.id) {
+            this.o.logger.info({ outbox_id: row.id }, 'outbox: no Slack user has that email; the DM is dropped');
+            return finish();
+          }
+          user = found.user.id;
+        }
+        const open = await client.conversations.open({ users: user! });
         await this.pace(row.channel);
         await client.chat.postMessage({ channel: open.channel!.id!, text: p.text!, unfurl_links: false });
         this.posted(row.channel);
