@@ -62,7 +62,7 @@ describe('the approval card', () => {
   });
 
   it('when a title carries mrkdwn, then it is escaped everywhere and pings nobody', async () => {
-    const { key } = await register({ title: 'Fix <!channel> <https://evil.example|docs> & more', description: 'See <!here> and <@U0BOB>' });
+    const { key } = await register({ title: 'Fix <!channel> <https://evil.example|docs> & more', description: 'See <!here> and <@U0MALLORY>' });
     const card = await waitForCard(h.slack, PAY, key);
     // plain_text (the header) is never expanded by Slack; every mrkdwn text and the top-level text must be escaped.
     const mrkdwn: string[] = [];
@@ -72,7 +72,7 @@ describe('the approval card', () => {
     expect(raw).not.toContain('<!channel>');
     expect(raw).not.toContain('<!here>');
     expect(raw).not.toContain('<https://evil');
-    expect(raw).not.toContain('<@U0BOB>');
+    expect(raw).not.toContain('<@U0MALLORY>');
     expect(card.text).toContain('Fix &lt;!channel&gt; &lt;https://evil.example|docs&gt; &amp; more');
   });
 
