@@ -59,7 +59,7 @@ describe.runIf(onRealPostgres())('kill -9 during a sign-off', () => {
     onTestFinished(() => first.kill('SIGKILL'));
     const keys: string[] = [];
     for (let i = 0; i < 8; i++) keys.push((await callApi(first.url, 'POST', '/api/changes', buildChangeInput({ external_id: `k-${i}` }))).body.key);
-    await waitFor(() => keys.every((k) => cardsFor(slack, 'C0PAYSEN', k).length === 1), 20_000, 'cards');
+    await waitFor(() => keys.every((k) => cardsFor(slack, 'C0PAYSEN', k).length === 1), 45_000, 'cards');
     // Slack's answers to the clicker are slow, so the process is still busy when it dies.
     slack.setLatency(2_000);
     const acks = await Promise.all(
@@ -75,15 +75,15 @@ describe.runIf(onRealPostgres())('kill -9 during a sign-off', () => {
 
     const second = await spawnApp(env);
     try {
-      for (const k of keys) await waitFor(async () => (await callApi(second.url, 'GET', `/api/changes/${k}/gate`)).status === 200, 20_000, `${k} approved after restart`);
+      for (const k of keys) await waitFor(async () => (await callApi(second.url, 'GET', `/api/changes/${k}/gate`)).status === 200, 45_000, `${k} approved after restart`);
       for (const k of keys) {
         const detail = (await callApi(second.url, 'GET', `/api/changes/${k}`)).body;
         expect(detail.approvals.map((a: { reviewer: string }) => a.reviewer)).toEqual(['U0ALICE']);
       }
-      await waitFor(() => keys.every((k) => textOf(cardsFor(slack, 'C0PAYSEN', k)[0]).includes('Approved by')), 20_000, 'cards right');
+      await waitFor(() => keys.every((k) => textOf(cardsFor(slack, 'C0PAYSEN', k)[0]).includes('Approved by')), 45_000, 'cards right');
       for (const k of keys) expect(cardsFor(slack, 'C0PAYSEN', k)).toHaveLength(1);
     } finally {
       await second.kill('SIGTERM');
     }
-  }, 90_000);
+  }, 180_000);
 });

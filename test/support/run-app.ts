@@ -4,7 +4,8 @@ import { start } from '../../src/main.ts';
 
 const app = await start({
   port: 0,
-  outbox: { pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 500, postIntervalMs: 20 },
+  // A short lease: rows a killed process had leased are taken over within seconds (production: 60 s).
+  outbox: { pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 500, postIntervalMs: 20, leaseMs: 5_000 },
   recovery: { everyMs: 500, olderThanMs: 1_000 },
 });
 process.stdout.write(`READY ${app.url}\n`);
