@@ -1,3 +1,4 @@
+import type { ChainedEvent } from '../../src/domain/audit-chain.ts';
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -23,13 +24,7 @@ beforeAll(async () => {
 afterAll(() => app?.stop());
 beforeEach(() => truncateAll(db));
 
-interface Row {
-  id: number;
-  at: Date;
-  actor: string;
-  action: string;
-  change_id: number | null;
-  data: Record<string, unknown>;
+interface Row extends ChainedEvent {
   prev_hash: string | null;
   hash: string | null;
 }
