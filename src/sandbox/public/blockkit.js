@@ -33,6 +33,9 @@ const EMOJI = {
   fire: '🔥',
   eyes: '👀',
   bell: '🔔',
+  mag: '🔍',
+  bust_in_silhouette: '👤',
+  white_check_mark_button: '✅',
 };
 
 /** Replaces known `:name:` shortcodes with Unicode; unknown ones stay as they are. Safe on escaped HTML. */
