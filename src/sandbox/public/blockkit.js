@@ -34,8 +34,11 @@ const EMOJI = {
   eyes: '👀',
   bell: '🔔',
   mag: '🔍',
+  arrow_up: '⬆️',
+  arrows_counterclockwise: '🔄',
+  grey_question: '❔',
+  white_circle: '⚪',
   bust_in_silhouette: '👤',
-  white_check_mark_button: '✅',
 };
 
 /** Replaces known `:name:` shortcodes with Unicode; unknown ones stay as they are. Safe on escaped HTML. */
