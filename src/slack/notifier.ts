@@ -56,9 +56,9 @@ const hasCard = (change: Change) => change.approvals_required > 0;
  */
 export function slackNotifier(config: Config): ChangeNotifier {
   return {
-    async changeRegistered(tx, change) {
-      if (change.status !== 'pending') return;
-      await enqueue(tx, [{ kind: OutboxKind.cardPost, groupKey: cardRef(change), channel: cardChannel(config, change), payload: { change_id: change.id } }]);
+    registrationMessages(change) {
+      if (change.status !== 'pending') return [];
+      return [{ kind: OutboxKind.cardPost, groupKey: cardRef(change), channel: cardChannel(config, change), payload: { change_id: change.id } }];
     },
     async signOffRecorded(tx, change, signOff) {
       await enqueue(tx, [cardUpdate(config, change), threadReply(config, change, signOffThreadReply(change, signOff))]);

@@ -1,3 +1,4 @@
+import type { OutboxMessage } from '../db/repositories/outbox.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Database, Tx } from '../db/client.ts';
@@ -15,7 +16,11 @@ export interface ReviewerDirectory {
  * that makes the change, so an implementation can enqueue durable outbox rows atomically.
  */
 export interface ChangeNotifier {
-  changeRegistered(tx: Tx, change: Change): Promise<void>;
+  /**
+   * The Slack writes a newly registered change causes (its card), as data: intake stores them with
+   * the change in one statement, so registration costs one round trip.
+   */
+  registrationMessages(change: Change): OutboxMessage[];
   signOffRecorded(tx: Tx, change: Change, signOff: SignOff): Promise<void>;
   statusChanged(tx: Tx, change: Change, from: Change['status'], actor: string, reason?: string | null): Promise<void>;
   /** A reminder (step 1) or an escalation (step 2) is due for a pending change. */
@@ -58,7 +63,7 @@ export interface DigestItem {
 }
 
 export const silentNotifier: ChangeNotifier = {
-  changeRegistered: async () => {},
+  registrationMessages: () => [],
   signOffRecorded: async () => {},
   statusChanged: async () => {},
   escalated: async () => {},

@@ -1,6 +1,7 @@
 import type { FieldIssue } from '../config/issues.ts';
-import { appendAudit } from '../db/repositories/audit.ts';
-import { findChangeByExternalId, insertChange, toChange } from '../db/repositories/changes.ts';
+import type { AuditEvent } from '../db/repositories/audit.ts';
+import { findChangeByExternalId, insertChangeWithEffects, nextChangeId, toChange } from '../db/repositories/changes.ts';
+import type { ChangeRow } from '../db/schema.ts';
 import { detectAiAssistance } from '../domain/ai-detection.ts';
 import { resolveAuthor } from '../domain/authors.ts';
 import type { Change } from '../domain/change.ts';
@@ -61,57 +62,65 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
   const now = clock.now();
   const planSha256 = input.terraform_plan ? planDigest(input.terraform_plan) : null;
 
-  return deps.database.db.transaction(async (tx) => {
-    const row = await insertChange(tx, {
-      source: input.source,
-      externalId: input.external_id,
-      title: input.title,
-      description: input.description ?? null,
-      url: input.url ?? null,
-      services,
-      environment: input.environment,
-      team,
-      author,
-      authorSlackId: author.slack_id ?? null,
-      ai,
-      aiAssisted: ai.assisted,
-      labels,
-      commits: input.commits ?? [],
-      headSha: input.head_sha ?? null,
-      planSha256: planSha256,
-      diff,
-      infra,
-      blastRadius,
-      assignedTo: assignee,
-      assignedAt: assignee ? now : null,
-      riskLevel: outcome.risk.level,
-      riskReasons: outcome.risk.reasons,
-      approvalsRequired: outcome.approvals_required,
-      status,
-      submittedBy,
-      createdAt: now,
-      updatedAt: now,
-      decidedAt: status === 'approved' ? now : null,
-    });
-    if (!row) {
-      const existing = await findChangeByExternalId(tx, input.source, input.external_id);
-      return { ok: true as const, created: false, change: existing! };
-    }
-    // A new change has no sign-offs yet: no need to read it back.
-    const change = toChange(row, []);
-    // Issued together: on postgres.js they are pipelined on the transaction's connection (one round trip).
-    await Promise.all([
-      appendAudit(tx, now, [
-      {
-        actor: submittedBy,
-        action: 'change_registered',
-        changeId: row.id,
-        data: { risk: outcome.risk.level, approvals_required: outcome.approvals_required, ai_assisted: ai.assisted, plan_sha256: planSha256, head_sha: input.head_sha ?? null },
-      },
-      { actor: 'policy', action: 'status_changed', changeId: row.id, data: { from: null, to: status, reason: status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` } },
-      ]),
-      deps.notifier.changeRegistered(tx, change),
-    ]);
-    return { ok: true as const, created: true, change };
-  });
+  // One statement writes the change, its audit trail and its card's outbox row (one round trip, atomic).
+  const id = await nextChangeId(deps.database);
+  const values: Omit<ChangeRow, 'id' | 'round' | 'escalationStep' | 'claimedBy' | 'claimedAt' | 'mergedAt' | 'breakglassBy' | 'breakglassReason' | 'breakglassAt'> = {
+    source: input.source,
+    externalId: input.external_id,
+    title: input.title,
+    description: input.description ?? null,
+    url: input.url ?? null,
+    services,
+    environment: input.environment,
+    team,
+    author,
+    authorSlackId: author.slack_id ?? null,
+    ai,
+    aiAssisted: ai.assisted,
+    labels,
+    commits: input.commits ?? [],
+    headSha: input.head_sha ?? null,
+    planSha256: planSha256,
+    diff,
+    infra,
+    blastRadius,
+    assignedTo: assignee,
+    assignedAt: assignee ? now : null,
+    riskLevel: outcome.risk.level,
+    riskReasons: outcome.risk.reasons,
+    approvalsRequired: outcome.approvals_required,
+    status,
+    submittedBy,
+    createdAt: now,
+    updatedAt: now,
+    decidedAt: status === 'approved' ? now : null,
+  };
+  const row: ChangeRow = {
+    ...values,
+    id,
+    round: 1,
+    escalationStep: 0,
+    claimedBy: null,
+    claimedAt: null,
+    mergedAt: null,
+    breakglassBy: null,
+    breakglassReason: null,
+    breakglassAt: null,
+  };
+  // A new change has no sign-offs yet.
+  const change = toChange(row, []);
+  const events: AuditEvent[] = [
+    {
+      actor: submittedBy,
+      action: 'change_registered',
+      changeId: id,
+      data: { risk: outcome.risk.level, approvals_required: outcome.approvals_required, ai_assisted: ai.assisted, plan_sha256: planSha256, head_sha: input.head_sha ?? null },
+    },
+    { actor: 'policy', action: 'status_changed', changeId: id, data: { from: null, to: status, reason: status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` } },
+  ];
+  if (!(await insertChangeWithEffects(deps.database, { ...values, id }, now, events, deps.notifier.registrationMessages(change)))) {
+    const existing = await findChangeByExternalId(deps.database.db, input.source, input.external_id);
+    return { ok: true, created: false, change: existing! };
+  }
+  return { ok: true, created: true, change };
 }

@@ -2,6 +2,8 @@ import { and, asc, desc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import { changeKey, type Change } from '../../domain/change.ts';
 import type { ChangeStatus, SignOff } from '../../domain/types.ts';
 import type { Database, DbOrTx } from '../client.ts';
+import type { AuditEvent } from './audit.ts';
+import type { OutboxMessage } from './outbox.ts';
 import { changes, signOffs, type ChangeRow, type NewChangeRow, type SignOffRow } from '../schema.ts';
 
 /** Maps rows to the domain's Change. */
@@ -166,4 +168,31 @@ export async function lapsedClaims(db: DbOrTx, before: Date, limit: number): Pro
 export async function changesByAuthor(db: DbOrTx, slackId: string, limit: number): Promise<Change[]> {
   const rows = await db.select().from(changes).where(eq(changes.authorSlackId, slackId)).orderBy(desc(changes.createdAt), desc(changes.id)).limit(limit);
   return withSignOffsMany(db, rows);
+}
+
+/** A new change id from the table's sequence (so the change and its rows can be written in one statement). */
+export async function nextChangeId(database: Database): Promise<number> {
+  const [r] = await database.rows<{ id: number }>(sql`select nextval(pg_get_serial_sequence('changes', 'id'))::int as id`);
+  return Number(r.id);
+}
+
+/**
+ * Writes a new change, its audit events and its outbox rows in ONE statement (data-modifying CTEs):
+ * atomic without an explicit transaction, and one round trip. When `source` + `external_id` exists
+ * already nothing at all is written and false comes back.
+ */
+export async function insertChangeWithEffects(database: Database, row: NewChangeRow & { id: number }, at: Date, events: AuditEvent[], messages: OutboxMessage[]): Promise<boolean> {
+  const insert = database.db.insert(changes).values(row).onConflictDoNothing({ target: [changes.source, changes.externalId] }).returning({ id: changes.id });
+  const rows = await database.rows<{ id: number }>(sql`
+    with c as ${insert},
+    a as (
+      insert into audit_events (at, actor, action, change_id, data)
+      select ${at.toISOString()}::timestamptz, e->>'actor', e->>'action', c.id, coalesce(e->'data', '{}'::jsonb)
+      from c, jsonb_array_elements(${JSON.stringify(events)}::jsonb) e),
+    o as (
+      insert into outbox (kind, group_key, channel, payload, next_attempt_at, created_at)
+      select m->>'kind', m->>'groupKey', m->>'channel', m->'payload', now(), now()
+      from c, jsonb_array_elements(${JSON.stringify(messages)}::jsonb) m)
+    select id from c`);
+  return rows.length === 1;
 }
