@@ -9,7 +9,7 @@ const str = z.string().min(1).max(500);
 const user = z.looseObject({ id: str });
 const ref = z.looseObject({ id: z.string().max(500) }).nullable().optional();
 // Fields Bolt reads before any listener runs: when present they must have Slack's shape.
-const envelope = { event: z.undefined().optional(), command: z.undefined().optional(), team: ref, enterprise: ref, channel: ref, container: z.looseObject({}).nullable().optional(), message: z.looseObject({}).nullable().optional(), actions: z.array(z.looseObject({})).optional(), response_urls: z.array(z.looseObject({})).optional() };
+const envelope = { event: z.undefined().optional(), command: z.undefined().optional(), team: ref, enterprise: ref, channel: z.looseObject({ id: z.string().max(500) }).optional(), container: z.looseObject({}).optional(), message: z.looseObject({}).optional(), actions: z.array(z.looseObject({})).optional(), response_urls: z.array(z.looseObject({})).optional() };
 
 /** The envelope shapes Countersign handles; anything else is refused with 400 before it reaches Bolt. */
 const interactive = z.discriminatedUnion('type', [
