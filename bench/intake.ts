@@ -1,4 +1,5 @@
 import { SlackStandin } from '../src/sandbox/slack-standin.ts';
+import { buildChangeInput } from '../test/factories/change.ts';
 import { freshDatabase, median, percentile, runConcurrent, type Figure } from './lib.ts';
 import { spawnServer } from './spawn.ts';
 
@@ -6,17 +7,8 @@ const CONCURRENCY = 16;
 const REQUESTS = 3_000;
 const ROUNDS = 3;
 
-const body = (i: number, round: string) => ({
-  source: 'bench',
-  external_id: `${round}-${i}`,
-  title: `Bench change ${i}`,
-  service: 'checkout',
-  environment: 'production',
-  author: { github: 'jdoe' },
-  ai_assisted: true,
-  ai_tool: 'Copilot',
-  diff: { files_changed: 3, additions: 120, deletions: 14, paths: ['src/payments/capture.ts', 'src/payments/retry.ts', 'test/capture.test.ts'] },
-});
+/** The same realistic change the tests use (an AI-assisted change by a junior), with a unique external id. */
+const body = (i: number, round: string) => buildChangeInput({ source: 'bench', external_id: `${round}-${i}`, title: `Bench change ${i}`, description: undefined, url: undefined });
 
 async function measure(url: string, path: string, round: string, headers: Record<string, string>) {
   return runConcurrent(REQUESTS, CONCURRENCY, async (i) => {

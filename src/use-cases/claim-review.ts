@@ -1,6 +1,6 @@
 import { appendAudit } from '../db/repositories/audit.ts';
 import { assign } from '../db/repositories/assignments.ts';
-import { findChange, setClaim } from '../db/repositories/changes.ts';
+import { findChange, setClaim, teamOfChange } from '../db/repositories/changes.ts';
 import { parseChangeKey, type Change } from '../domain/change.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { activeClaim } from '../domain/escalation.ts';
@@ -14,9 +14,10 @@ import type { Deps } from './ports.ts';
 export async function claimReview(deps: Deps, key: string, user: string, action: 'claim' | 'release'): Promise<{ ok: true; change: Change } | Refusal> {
   const id = parseChangeKey(key);
   if (id === null) return refuse('not_found', `There is no change ${key}.`);
-  const first = await findChange(deps.database.db, id);
-  if (!first) return refuse('not_found', `There is no change ${key}.`);
-  const eligible = await deps.reviewers.eligibleFor(first.team);
+  // A cheap read for the team: eligibility may ask Slack, so it is resolved before the row lock.
+  const team = await teamOfChange(deps.database.db, id);
+  if (!team) return refuse('not_found', `There is no change ${key}.`);
+  const eligible = await deps.reviewers.eligibleFor(team);
   const claimTimeout = parseDuration(deps.config.escalation.claim_timeout)!;
   return deps.database.db.transaction(async (tx) => {
     const change = (await findChange(tx, id, { forUpdate: true }))!;

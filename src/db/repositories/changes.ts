@@ -48,12 +48,6 @@ export function toChange(row: ChangeRow, rows: SignOffRow[]): Change {
 
 const toSignOff = (r: SignOffRow): SignOff => ({ reviewer: r.reviewer, decision: r.decision, reason: r.reason, at: r.at, round: r.round, head_sha: r.headSha, plan_sha256: r.planSha256 });
 
-/** Inserts a change unless its `source` + `external_id` exists; returns the new row or null. */
-export async function insertChange(db: DbOrTx, row: NewChangeRow): Promise<ChangeRow | null> {
-  const [inserted] = await db.insert(changes).values(row).onConflictDoNothing({ target: [changes.source, changes.externalId] }).returning();
-  return inserted ?? null;
-}
-
 async function withSignOffs(db: DbOrTx, row: ChangeRow | undefined): Promise<Change | null> {
   if (!row) return null;
   const so = await db.select().from(signOffs).where(eq(signOffs.changeId, row.id)).orderBy(asc(signOffs.id));
