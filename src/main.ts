@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { parseApiTokens, parseEnv, type ApiToken } from './config/env.ts';
+import { parseApiTokens, parseEnv, type ApiToken, type Env } from './config/env.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { databaseTarget, openDatabase, PROJECT_ROOT, type Database } from './db/client.ts';
@@ -72,11 +72,13 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   const env = parseEnv(opts.env ?? process.env);
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
   const config = opts.config ?? loadConfigFile(resolve(env.COUNTERSIGN_CONFIG ?? 'countersign.yml'));
+  // Before anything is opened: an exposed sandbox is refused outright.
+  if (!env.SLACK_BOT_TOKEN && env.COUNTERSIGN_SANDBOX !== 'off') refuseExposedSandbox(env);
   let tokens = parseApiTokens(env.COUNTERSIGN_API_TOKENS);
   let generatedToken: string | null = null;
   if (tokens.length === 0) {
     generatedToken = randomBytes(24).toString('base64url');
-    tokens = [{ name: 'local', token: generatedToken }];
+    tokens = [{ name: 'local', token: generatedToken, scopes: ['admin'] }];
   }
   const clock = opts.clock ?? systemClock;
 
@@ -113,9 +115,18 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     throw new ConfigError('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
   }
   if (!slackSettings && env.COUNTERSIGN_SANDBOX !== 'off') {
+    // The page may only ever show a token made for this run, never a configured one.
+    let sandboxToken = generatedToken;
+    if (!sandboxToken) {
+      sandboxToken = randomBytes(24).toString('base64url');
+      tokens = [...tokens, { name: 'sandbox', token: sandboxToken, scopes: ['submit', 'read', 'deploy'] }];
+      server.setTokens(tokens);
+    }
     const standin = new SlackStandin({ users: config.engineers.filter((e) => e.slack).map((e) => ({ id: e.slack!, name: e.github ?? e.slack!, real_name: e.name, email: e.email })) });
     await standin.start(0, '127.0.0.1');
-    const routes = registerSandboxRoutes(server, { standin, config, appEvents: () => `${appUrl}/slack/events`, apiToken: tokens[0].token });
+    // DNS rebinding: a page on another origin that resolves to 127.0.0.1 must not drive the sandbox.
+    server.allowOnlyHosts(LOOPBACK_HOSTS);
+    const routes = registerSandboxRoutes(server, { standin, config, appEvents: () => `${appUrl}/slack/events`, apiToken: sandboxToken });
     sandbox = { standin, routes };
     slackSettings = { botToken: 'xoxb-sandbox', signingSecret: standin.signingSecret, apiUrl: standin.apiUrl };
   }
@@ -179,6 +190,23 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       await sandbox?.standin.stop();
     },
   };
+}
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]', '::1'];
+
+/**
+ * The sandbox has no sign-in: anyone who reaches it can act as any senior. It runs only on a
+ * loopback address and never with NODE_ENV=production.
+ */
+function refuseExposedSandbox(env: Env): void {
+  const host = env.HOST ?? '127.0.0.1';
+  const why = env.NODE_ENV === 'production' ? 'NODE_ENV is production' : !LOOPBACK_HOSTS.includes(host) ? `HOST is ${host}, not a loopback address` : null;
+  if (!why) return;
+  throw new ConfigError(
+    `the local Slack sandbox cannot run because ${why}: it has no sign-in, so anyone who reaches it could approve changes as any senior.\n` +
+      `  To run against Slack, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see docs/slack.md, "Install into a workspace").\n` +
+      `  To run the API and gate without Slack, set COUNTERSIGN_SANDBOX=off. To try the sandbox, unset HOST (it binds to 127.0.0.1).`,
+  );
 }
 
 /** Runs the server as `npm start` does: loads .env, starts, prints how to call the API, stops on SIGTERM/SIGINT. */

@@ -11,7 +11,7 @@ const envSchema = z.object({
   DATABASE_URL: optionalString.describe('postgres://… for real Postgres; unset for embedded PGlite in .data/; memory:// for in-memory PGlite'),
   COUNTERSIGN_DATA_DIR: optionalString.describe('where embedded PGlite keeps its files (default .data/pglite)'),
   COUNTERSIGN_CONFIG: optionalString.describe('path of the YAML config (default ./countersign.yml)'),
-  COUNTERSIGN_API_TOKENS: optionalString.describe('comma-separated name:token pairs for the API'),
+  COUNTERSIGN_API_TOKENS: optionalString.describe('comma-separated name:token[:scope+scope] entries for the API (scopes: submit, read, deploy, breakglass, admin)'),
   COUNTERSIGN_MAX_BODY_BYTES: z.preprocess((v) => (v === '' || v === undefined ? String(5 * 1024 * 1024) : v), z.string().regex(/^\d+$/, 'expected a number of bytes').transform(Number)),
   LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   SLACK_BOT_TOKEN: optionalString,
@@ -20,6 +20,7 @@ const envSchema = z.object({
   SLACK_API_URL: optionalString,
   GITHUB_WEBHOOK_SECRET: optionalString.describe('the secret of the GitHub webhook: POST /webhooks/github verifies X-Hub-Signature-256 with it (unset: the route answers 503)'),
   COUNTERSIGN_SHUTDOWN_DELAY_MS: z.preprocess((v) => (v === '' || v === undefined ? '0' : v), z.string().regex(/^\d+$/, 'expected milliseconds').transform(Number)).describe('on SIGTERM, how long /readyz answers 503 before the server stops accepting'),
+  NODE_ENV: optionalString.describe('production refuses the local sandbox'),
   COUNTERSIGN_SANDBOX: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['on', 'off'], { error: 'expected on or off' }).optional()).describe('with no SLACK_BOT_TOKEN: on (default) serves the local Slack sandbox; off runs with Slack disabled'),
 });
 
@@ -34,25 +35,48 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
   return result.data;
 }
 
+/** What an API token may do. `admin` may do everything. */
+export const TOKEN_SCOPES = ['submit', 'read', 'deploy', 'breakglass', 'admin'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** The rights of a token listed without scopes: everything it could do before scopes existed, except break-glass. */
+export const DEFAULT_TOKEN_SCOPES: readonly TokenScope[] = ['submit', 'read', 'deploy'];
+
 export interface ApiToken {
   name: string;
   token: string;
+  scopes: readonly TokenScope[];
 }
 
-/** Parses `name:token,name2:token2`. Throws a ConfigError naming the bad pair (never the token). */
+/** True when a token with `scopes` may use a route that needs `required`. */
+export const hasScope = (scopes: readonly TokenScope[], required: TokenScope): boolean => scopes.includes(required) || scopes.includes('admin');
+
+/**
+ * Parses `name:token[:scope+scope],…` (tokens cannot contain `:` or `,`). Throws a ConfigError
+ * naming the bad entry by position and name, never the token.
+ */
 export function parseApiTokens(value: string | undefined): ApiToken[] {
   if (!value) return [];
+  const names = new Set<string>();
   return value
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-    .map((pair, i) => {
-      const idx = pair.indexOf(':');
-      const name = idx > 0 ? pair.slice(0, idx).trim() : '';
-      const token = idx > 0 ? pair.slice(idx + 1).trim() : '';
-      if (!name || token.length < 8) {
-        throw new ConfigError(`COUNTERSIGN_API_TOKENS: entry ${i + 1} must be name:token with a token of at least 8 characters`);
+    .map((entry, i) => {
+      const [name = '', token = '', scopeText, ...extra] = entry.split(':').map((p) => p.trim());
+      // Name the entry only when it has a name part: an entry without ":" may be a bare token.
+      const where = `COUNTERSIGN_API_TOKENS: entry ${i + 1}${name && entry.includes(':') ? ` (${name})` : ''}`;
+      if (!name || token.length < 8 || extra.length > 0) {
+        throw new ConfigError(`${where} must be name:token or name:token:scope+scope, with a token of at least 8 characters and no ":" in it`);
       }
-      return { name, token };
+      if (names.has(name)) throw new ConfigError(`${where}: the name ${name} is used twice; audit events name the token, so names must differ`);
+      names.add(name);
+      if (scopeText === undefined) return { name, token, scopes: DEFAULT_TOKEN_SCOPES };
+      const scopes = scopeText.split('+').map((s) => s.trim().toLowerCase());
+      const bad = scopes.filter((s) => !(TOKEN_SCOPES as readonly string[]).includes(s));
+      if (bad.length > 0 || scopes.length === 0) {
+        throw new ConfigError(`${where}: unknown scope ${bad.map((b) => JSON.stringify(b)).join(', ') || '""'}; scopes are ${TOKEN_SCOPES.join(', ')} (join several with +)`);
+      }
+      return { name, token, scopes: [...new Set(scopes)] as TokenScope[] };
     });
 }

@@ -1,6 +1,7 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.ts';
+import { checkGlob } from '../domain/glob.ts';
 import { AUTHOR_LEVELS, RISK_LEVELS } from '../domain/types.ts';
 import { DEFAULT_AI_DETECTION, DEFAULT_GITHUB_AI_BODY_MARKERS, DEFAULT_POLICY_RULES, DEFAULT_APPROVALS } from './defaults.ts';
 
@@ -25,15 +26,27 @@ const timezone = z.string().refine((tz) => {
   }
 }, 'expected an IANA time zone like UTC or Europe/Berlin');
 
+/** Environment names are compared lowercase everywhere: `Production` and `production` are one environment. */
+export const environmentName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,49}$/i, 'expected an environment name such as production')
+  .transform((s) => s.toLowerCase());
+
+/** A glob for `paths_match` and review areas, refused at load when it could make matching slow (see domain/glob.ts). */
+const glob = z.string().min(1).superRefine((g, ctx) => {
+  const check = checkGlob(g);
+  if (!check.ok) ctx.addIssue({ code: 'custom', message: `glob ${JSON.stringify(g.slice(0, 60))} ${check.message}` });
+});
+
 const levelList = z.array(z.enum(AUTHOR_LEVELS), { error: `expected a list of levels (${AUTHOR_LEVELS.join(', ')})` });
 
 export const conditionsSchema = z
   .strictObject({
     ai_assisted: z.boolean().optional().describe('AI-assisted or not'),
     author_level: levelList.optional().describe("the author's level is one of these"),
-    environment: z.array(z.string().min(1)).optional().describe('the environment is one of these'),
+    environment: z.array(environmentName).optional().describe('the environment is one of these (compared lowercase)'),
     services: z.array(name).optional().describe('the change touches one of these services'),
-    paths_match: z.array(z.string().min(1)).optional().describe('globs; true if any changed path matches'),
+    paths_match: z.array(glob).optional().describe('globs (case-insensitive); true if any changed path matches'),
     infra_destroys_at_least: z.number().int().min(1).optional().describe('the terraform plan deletes or replaces at least n resources'),
     lines_changed_at_least: z.number().int().min(1).optional().describe('additions + deletions is at least n'),
     ai_share_at_least: z.number().min(0).max(1).optional().describe('the declared AI share is at least this (0-1)'),
@@ -57,6 +70,11 @@ const approvalsSchema = z.strictObject({
 
 export const configSchema = z
   .strictObject({
+    environments: z
+      .array(environmentName, { error: 'expected a list of environment names' })
+      .min(1, 'list at least one environment, or leave the key out')
+      .optional()
+      .describe('the known environments; when set, a change or deployment for any other environment is refused (400)'),
     slack: z
       .strictObject({
         approvals_channel: channelId.describe('fallback channel for approval cards'),
@@ -134,7 +152,7 @@ export const configSchema = z
         max_assigned_per_day: z.number().int().min(1).max(1000).default(10).describe('a senior at this many assignments today is skipped, unless everyone is'),
         away: userIds.default([]).describe('seniors who are away and never assigned (besides /change away on)'),
         areas: z
-          .array(z.strictObject({ name: z.string().min(1).max(60), paths: z.array(z.string().min(1)).min(1), risk: z.number().int().min(0).max(100).default(10) }))
+          .array(z.strictObject({ name: z.string().min(1).max(60), paths: z.array(glob).min(1), risk: z.number().int().min(0).max(100).default(10) }))
           .optional()
           .describe('how changed paths are grouped on the card (default: infrastructure, migrations, auth, CI/CD, tests, docs)'),
       })
@@ -150,7 +168,7 @@ export const configSchema = z
       .default(() => ({ lookback: '24h', grace: '15m', service_label: 'service', severity_map: { critical: 'sev1' as const, error: 'sev2' as const, warning: 'sev3' as const }, max_suspects: 5 })),
     github: z
       .strictObject({
-        environment: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,49}$/i, 'expected an environment name such as production').default('production').describe('the environment of changes registered from pull requests'),
+        environment: environmentName.default('production').describe('the environment of changes registered from pull requests'),
         repos: z
           .array(
             z.strictObject({
@@ -203,6 +221,14 @@ export const configSchema = z
         if (!serviceNames.has(svc)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'when', 'services', j], message: `unknown service "${svc}"` });
       });
     });
+    if (cfg.environments) {
+      const known = new Set(cfg.environments);
+      const unknown = (value: string, path: (string | number)[]) => {
+        if (!known.has(value)) ctx.addIssue({ code: 'custom', path, message: `unknown environment "${value}"; environments lists ${cfg.environments!.join(', ')}` });
+      };
+      cfg.policy.rules.forEach((r, i) => r.when.environment?.forEach((env, j) => unknown(env, ['policy', 'rules', i, 'when', 'environment', j])));
+      unknown(cfg.github.environment, ['github', 'environment']);
+    }
     const e = cfg.escalation;
     const [remind, escalate, expire] = [e.remind_after, e.escalate_after, e.expire_after].map((d) => parseDuration(d));
     // A malformed duration is already reported on its own key; only compare well-formed ones.

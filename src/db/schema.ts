@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, real, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, real, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { AiAssessment, Commit, DiffStats, InfraSummary, ResolvedAuthor, RiskReason } from '../domain/types.ts';
 
 // Every pgEnum must be exported, or drizzle-kit silently leaves it out of the migration.
@@ -51,6 +51,10 @@ export const changes = pgTable(
     assignedAt: ts('assigned_at'),
     claimedBy: text('claimed_by'),
     claimedAt: ts('claimed_at'),
+    /** SHA-256 of the canonical intake body: a retry with the same idempotency key must send the same body. */
+    inputSha256: text('input_sha256'),
+    /** `pull_request.updated_at` of the last GitHub event applied: an older event is stale and ignored. */
+    prUpdatedAt: ts('pr_updated_at'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
     decidedAt: ts('decided_at'),
@@ -100,6 +104,28 @@ export const auditEvents = pgTable(
     hash: text('hash'),
   },
   (t) => [index('audit_events_change_idx').on(t.changeId, t.id), index('audit_events_unsealed_idx').on(t.id).where(sql`hash is null`)],
+);
+
+/**
+ * The first audit row ever sealed. Verification fails unless the chain starts there, so emptying
+ * the table (or rewriting it from scratch) cannot pass for an intact log. Triggers make it write-once.
+ */
+export const auditGenesis = pgTable('audit_genesis', {
+  id: integer('id').primaryKey(),
+  firstId: bigint('first_id', { mode: 'number' }).notNull(),
+  firstHash: text('first_hash').notNull(),
+  at: ts('at').notNull(),
+});
+
+/** Webhook deliveries already applied (GitHub's X-GitHub-Delivery), kept 7 days: a replay is answered, not applied. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    source: text('source').notNull(),
+    id: text('id').notNull(),
+    receivedAt: ts('received_at').notNull(),
+  },
+  (t) => [uniqueIndex('webhook_deliveries_id_idx').on(t.source, t.id), index('webhook_deliveries_received_idx').on(t.receivedAt)],
 );
 
 export type ChangeRow = typeof changes.$inferSelect;

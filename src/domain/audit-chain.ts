@@ -47,6 +47,12 @@ export interface ChainBreak {
  * Unsealed rows after the last sealed row are not broken: they are waiting for the sealer.
  */
 export class ChainVerifier {
+  /**
+   * @param genesis the first row ever sealed (the `audit_genesis` record), or null when none was
+   * recorded: the chain must start exactly there, so an emptied or rewritten log cannot verify.
+   */
+  constructor(private readonly genesis: { id: number; hash: string } | null = null) {}
+
   private prev: string = GENESIS_HASH;
   private prevId: number | null = null;
   private firstUnsealed: number | null = null;
@@ -66,6 +72,7 @@ export class ChainVerifier {
         this.broken = { id: this.firstUnsealed, reason: `row ${this.firstUnsealed} is not sealed but a later row (${r.id}) is: it was written behind the sealed head (a late commit, or a row inserted with an old id)` };
         return false;
       }
+      if (this.prevId === null && !this.startsAtGenesis(r)) return false;
       this.checked++;
       if (r.prev_hash !== this.prev) {
         this.broken = {
@@ -84,6 +91,32 @@ export class ChainVerifier {
       this.prev = r.hash;
       this.prevId = r.id;
       this.head = { id: r.id, hash: r.hash };
+    }
+    return true;
+  }
+
+  /** Call after the last page: a genesis with no sealed row at all means the log was emptied. */
+  finish(): ChainBreak | null {
+    if (!this.broken && this.genesis && this.prevId === null) {
+      this.broken = { id: this.genesis.id, reason: `the log began at row ${this.genesis.id} but no sealed row is left: the audit log was emptied` };
+    }
+    return this.broken;
+  }
+
+  private startsAtGenesis(r: StoredChainRow): boolean {
+    if (!this.genesis) {
+      this.broken = { id: r.id, reason: 'sealed rows exist but the genesis record (audit_genesis) is missing: the chain cannot be anchored' };
+      return false;
+    }
+    if (r.id !== this.genesis.id || r.hash !== this.genesis.hash) {
+      this.broken = {
+        id: r.id,
+        reason:
+          r.id === this.genesis.id
+            ? `row ${r.id} is not the row the log began with (its hash differs from the genesis record): the log was rewritten`
+            : `the chain starts at row ${r.id}, but the log began at row ${this.genesis.id}: rows were deleted or the log was rewritten`,
+      };
+      return false;
     }
     return true;
   }

@@ -21,6 +21,8 @@ export interface Change {
   plan_sha256: string | null;
   /** When the pull request was merged (GitHub changes). */
   merged_at: Date | null;
+  /** `updated_at` of the last GitHub pull_request event applied (older events are stale). */
+  pr_updated_at: Date | null;
   /** Set when someone in `break_glass.allowed` opened the gate before sign-off. */
   breakglass: BreakGlass | null;
   diff: DiffStats | null;

@@ -9,7 +9,9 @@ export type RefusalCode =
   | 'already_claimed'
   | 'not_found'
   /** Break-glass by someone not in `break_glass.allowed`. */
-  | 'not_allowed';
+  | 'not_allowed'
+  /** Whether the reviewer is the author could not be checked (a Slack lookup failed): refused, fail closed. */
+  | 'identity_unverified';
 
 export interface Refusal {
   ok: false;

@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { compileGlobs } from './glob.ts';
 import { authorLabel } from './authors.ts';
 import { describeBlastRadius } from './review-brief.ts';
 import { describeDestruction } from './terraform.ts';
@@ -47,7 +47,8 @@ function check(key: keyof RuleConditions, c: RuleConditions, f: ChangeFacts): st
     case 'author_level':
       return c.author_level!.includes(f.author.level) ? `author ${authorLabel(f.author)} is ${f.author.level === 'unknown' ? 'not a known engineer (level unknown)' : f.author.level}` : null;
     case 'environment':
-      return c.environment!.includes(f.environment) ? `environment ${f.environment}` : null;
+      // Intake stores environments lowercase and the config is lowercased; compare lowercase anyway.
+      return c.environment!.some((e) => e.toLowerCase() === f.environment.toLowerCase()) ? `environment ${f.environment}` : null;
     case 'services': {
       const hit = f.services.filter((s) => c.services!.includes(s));
       return hit.length ? `touches service ${listOf(hit)}` : null;
@@ -74,11 +75,12 @@ function check(key: keyof RuleConditions, c: RuleConditions, f: ChangeFacts): st
   }
 }
 
-// Compiled glob matchers, per list of globs (config objects live for the whole process).
+// Compiled glob matchers, per list of globs (config objects live for the whole process). Case-insensitive:
+// `src/Auth/x.ts` is as sensitive as `src/auth/x.ts` (see glob.ts for why not picomatch).
 const matchers = new WeakMap<readonly string[], (path: string) => boolean>();
 function matcherFor(globs: readonly string[]): (path: string) => boolean {
   let m = matchers.get(globs);
-  if (!m) matchers.set(globs, (m = picomatch(globs as string[], { dot: true })));
+  if (!m) matchers.set(globs, (m = compileGlobs(globs)));
   return m;
 }
 

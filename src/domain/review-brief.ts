@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { compileGlobs } from './glob.ts';
 import type { AiAssessment, DiffStats, InfraSummary } from './types.ts';
 
 export interface AreaPattern {
@@ -30,7 +30,7 @@ export interface ReviewBrief {
 const compiled = new WeakMap<AreaPattern[], { area: AreaPattern; match: (p: string) => boolean }[]>();
 function matchers(areas: AreaPattern[]) {
   let m = compiled.get(areas);
-  if (!m) compiled.set(areas, (m = areas.map((area) => ({ area, match: picomatch(area.paths, { dot: true, nocase: true }) }))));
+  if (!m) compiled.set(areas, (m = areas.map((area) => ({ area, match: compileGlobs(area.paths) }))));
   return m;
 }
 

@@ -17,12 +17,9 @@ export function statusForNewRound(status: ChangeStatus, approvalsRequired: numbe
   return approvalsRequired === 0 ? 'approved' : 'pending';
 }
 
-/** True when `b` names the same commit as `a`: equal ignoring case, or one a prefix (≥ 7) of the other. */
+/** True when `a` and `b` are the same full commit SHA, ignoring case (abbreviations never match). */
 export function sameCommit(a: string | null | undefined, b: string | null | undefined): boolean {
-  if (!a || !b) return false;
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  return x === y || (Math.min(x.length, y.length) >= 7 && (x.startsWith(y) || y.startsWith(x)));
+  return Boolean(a && b) && a!.toLowerCase() === b!.toLowerCase();
 }
 
 export interface RiskSubject {

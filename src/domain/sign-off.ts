@@ -1,6 +1,7 @@
 import { refuse, type Refusal } from './errors.ts';
 import { isFinal } from './status.ts';
 import type { ChangeStatus, Decision, SignOff } from './types.ts';
+import type { Authorship } from './authors.ts';
 
 export interface SignOffSubject {
   key: string;
@@ -20,6 +21,8 @@ export interface SignOffRequest {
   reviewer: string;
   decision: Decision;
   reason?: string | null;
+  /** Whether the reviewer is the author by any of the author's identities (see `authorship`); default: by Slack id only. */
+  authorship?: Authorship;
 }
 
 /** Who may sign off: the owning team's seniors ∪ its user group's members (resolved by the caller). */
@@ -65,13 +68,16 @@ export function decideSignOff(
   if (isFinal(change.status) && !acceptsSignOffs(change.status)) {
     return refuse('already_decided', `${change.key} is already ${change.status.replace('_', ' ')}; nothing was recorded.`);
   }
-  if (change.author_slack_id && req.reviewer === change.author_slack_id) {
+  if ((change.author_slack_id && req.reviewer === change.author_slack_id) || req.authorship === 'author') {
     return refuse('self_approval', `Only ${change.team} seniors other than the author can sign off ${change.key}; you are the author.`);
   }
   if (!who.eligible.has(req.reviewer)) {
     const other = who.reviewerTeams?.filter((t) => t !== change.team) ?? [];
     const why = other.length ? `you are a senior of ${other.join(', ')}, not ${change.team}` : `you are not a ${change.team} senior`;
     return refuse('not_eligible', `Only ${change.team} seniors can sign off ${change.key}; ${why}.`);
+  }
+  if (req.authorship === 'unknown') {
+    return refuse('identity_unverified', `Countersign could not check that you are not the author of ${change.key} (your Slack profile could not be read); nothing was recorded. Try again in a moment.`);
   }
   if (existing.some((s) => s.round === change.round && s.reviewer === req.reviewer)) {
     return refuse('already_signed', `You already signed off ${change.key}; each person counts once.`);

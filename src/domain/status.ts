@@ -40,17 +40,20 @@ export interface GateArtifacts {
 /** The shortest prefix of a SHA (or digest) the gate accepts. */
 export const MIN_SHA_PREFIX = 7;
 
+/** A whole SHA-1 (40) or SHA-256 (64) hex digest: only these are stored as what an approval covers. */
+export const isFullSha = (s: string): boolean => /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(s);
+
 /**
- * True when `requested` names the artifact `approved`: equal ignoring case, or one is a prefix
- * (at least 7 hex characters) of the other (a stored short SHA, or an abbreviated one asked).
+ * True when `requested` names the artifact `approved`: the stored artifact must be a full SHA or
+ * digest, and `requested` is that value or a prefix of it (at least 7 hex characters), ignoring
+ * case. Never the other way round: a stored abbreviation could stand for many commits.
  */
 export function sameArtifact(approved: string | null | undefined, requested: string): boolean {
   if (!approved) return false;
   const a = approved.trim().toLowerCase();
   const r = requested.trim().toLowerCase();
-  if (!/^[0-9a-f]+$/.test(a) || !/^[0-9a-f]+$/.test(r)) return false;
-  if (Math.min(a.length, r.length) < MIN_SHA_PREFIX) return false;
-  return a.startsWith(r) || r.startsWith(a);
+  if (!isFullSha(a) || !/^[0-9a-f]+$/.test(r)) return false;
+  return r.length >= MIN_SHA_PREFIX && a.startsWith(r);
 }
 
 /**

@@ -107,7 +107,7 @@ export function rankSuspects(
   if (incident.services.length === 0 || max <= 0) return [];
   const best = new Map<string, Suspect>();
   for (const d of deployments) {
-    if (d.environment !== SUSPECT_ENVIRONMENT) continue;
+    if (d.environment.toLowerCase() !== SUSPECT_ENVIRONMENT) continue;
     if (!inWindow(d.deployed_at, incident, w)) continue;
     const near = graph.nearestDependent(incident.services, d.service);
     if (!near) continue;

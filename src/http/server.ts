@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { ApiToken } from '../config/env.ts';
+import { hasScope, type ApiToken, type TokenScope } from '../config/env.ts';
 import { authenticate } from './auth.ts';
 import { HttpError, isDatabaseUnavailable } from './errors.ts';
 
@@ -11,6 +11,8 @@ export interface RequestContext {
   query: URLSearchParams;
   /** The API token's name for authenticated routes. */
   caller: string;
+  /** How the request came in, for audit events: `token:<name>` (or `anonymous`). */
+  via: string;
   requestId: string;
   log: Logger;
   /** Reads and parses the JSON body (415 wrong type, 413 too large, 400 malformed). Empty body → undefined. */
@@ -33,13 +35,39 @@ interface Route {
   method: string;
   parts: string[];
   auth: boolean;
+  scope: TokenScope;
+  maxBodyBytes: number | 'large';
   handler: Handler;
 }
+
+export interface RouteOptions {
+  /** Default: routes under /api and /webhooks need a token. */
+  auth?: boolean;
+  /** The scope the token needs; default `read` for GET, `submit` otherwise. */
+  scope?: TokenScope;
+  /**
+   * The largest body this route reads: bytes, or `large` for COUNTERSIGN_MAX_BODY_BYTES (intake
+   * with terraform plans). Default 1 MiB. A larger body is refused (413) before it is read.
+   */
+  maxBodyBytes?: number | 'large';
+}
+
+/** The default body limit of a route: enough for any JSON body but a change with its terraform plan. */
+export const DEFAULT_ROUTE_BODY_BYTES = 1024 * 1024;
 
 export interface ServerOptions {
   logger: Logger;
   tokens: readonly ApiToken[];
+  /** Where the API tokens come from, said in every 401 (e.g. "COUNTERSIGN_API_TOKENS"). */
+  tokenSource?: string;
+  /** Body limit for routes that accept large bodies (POST /api/changes). */
   maxBodyBytes: number;
+  /** A request must arrive whole within this (slow bodies are cut off with 408). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Headers must arrive within this. Default 10 s. */
+  headersTimeoutMs?: number;
+  /** Open connections at most; more are refused at once. Default 1024. */
+  maxConnections?: number;
   /** Called when each response finishes (metrics); `route` is the matched pattern, not the raw path. */
   observe?(method: string, route: string, status: number, seconds: number): void;
 }
@@ -54,16 +82,32 @@ export class HttpServer {
   private server: Server;
   private accepting = true;
   private inFlight = 0;
+  private tokens: readonly ApiToken[];
+  private allowedHosts: Set<string> | null = null;
 
   constructor(private readonly opts: ServerOptions) {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // A slow body must not hold memory and a socket for ever (slowloris): cut it off.
+    this.server = createServer({ requestTimeout: opts.requestTimeoutMs ?? 30_000, headersTimeout: opts.headersTimeoutMs ?? 10_000 }, (req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;
+    this.server.maxConnections = opts.maxConnections ?? 1024;
+    this.tokens = opts.tokens;
+  }
+
+  /** Replaces the accepted API tokens (the sandbox adds one of its own). */
+  setTokens(tokens: readonly ApiToken[]): void {
+    this.tokens = tokens;
+  }
+
+  /** Answers 421 to any request whose Host header names another host (DNS rebinding protection). */
+  allowOnlyHosts(hosts: readonly string[]): void {
+    this.allowedHosts = new Set(hosts.map((h) => h.toLowerCase()));
   }
 
   /** Registers a route; `:name` segments become params. Routes under /api and /webhooks need a token unless `auth: false`. */
-  route(method: string, path: string, handler: Handler, opts: { auth?: boolean } = {}): this {
+  route(method: string, path: string, handler: Handler, opts: RouteOptions = {}): this {
     const auth = opts.auth ?? (path.startsWith('/api/') || path.startsWith('/webhooks/'));
-    this.routes.push({ method, parts: path.split('/').filter(Boolean), auth, handler });
+    const scope = opts.scope ?? (method === 'GET' ? 'read' : 'submit');
+    this.routes.push({ method, parts: path.split('/').filter(Boolean), auth, scope, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_ROUTE_BODY_BYTES, handler });
     return this;
   }
 
@@ -105,13 +149,20 @@ export class HttpServer {
     let routeLabel = 'unmatched';
     res.once('close', () => {
       this.inFlight--;
-      this.opts.observe?.(req.method ?? 'GET', routeLabel, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      // A response that never finished (the client went away, or the body timed out) is 499, not the 200 preset on it.
+      const status = res.writableFinished ? res.statusCode : 499;
+      this.opts.observe?.(req.method ?? 'GET', routeLabel, status, Number(process.hrtime.bigint() - started) / 1e9);
     });
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
     res.setHeader('x-request-id', requestId);
     if (!this.accepting) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://localhost');
     const log = this.opts.logger.child({ reqId: requestId });
+    if (this.allowedHosts && !this.allowedHosts.has(hostOf(req.headers.host))) {
+      send(res, { status: 421, body: { error: 'host_not_allowed', message: `this server only answers requests for ${[...this.allowedHosts].join(', ')} (the sandbox is local only)` } });
+      req.resume();
+      return;
+    }
     const mount = this.mounts.find((m) => url.pathname === m.prefix || url.pathname.startsWith(m.prefix.endsWith('/') ? m.prefix : `${m.prefix}/`));
     if (mount) {
       routeLabel = mount.prefix;
@@ -151,17 +202,28 @@ export class HttpServer {
       matched(`/${route.parts.join('/')}`);
       let caller = 'anonymous';
       if (route.auth) {
-        const name = authenticate(req.headers.authorization, this.opts.tokens);
-        if (!name) throw new HttpError(401, { error: 'unauthorized', message: 'send Authorization: Bearer <token> with a token from COUNTERSIGN_API_TOKENS' }, { 'www-authenticate': 'Bearer' });
-        caller = name;
+        const token = authenticate(req.headers.authorization, this.tokens);
+        if (!token) {
+          throw new HttpError(401, { error: 'unauthorized', message: `send Authorization: Bearer <token> with a token from ${this.opts.tokenSource ?? 'COUNTERSIGN_API_TOKENS'}` }, { 'www-authenticate': 'Bearer' });
+        }
+        if (!hasScope(token.scopes, route.scope)) {
+          throw new HttpError(403, {
+            error: 'insufficient_scope',
+            message: `the token "${token.name}" may not ${req.method} ${url.pathname}: it needs the ${route.scope} scope (or admin) and has ${token.scopes.join(', ')}`,
+            required_scope: route.scope,
+          });
+        }
+        caller = token.name;
       }
       let rawBody: Promise<Buffer> | undefined;
-      const raw = () => (rawBody ??= readBody(req, this.opts.maxBodyBytes));
+      const limit = route.maxBodyBytes === 'large' ? this.opts.maxBodyBytes : route.maxBodyBytes;
+      const raw = () => (rawBody ??= readBody(req, limit));
       const ctx: RequestContext = {
         req,
         params,
         query: url.searchParams,
         caller,
+        via: route.auth ? `token:${caller}` : 'anonymous',
         requestId,
         log,
         raw,
@@ -186,6 +248,13 @@ export class HttpServer {
     if (pathMatched) throw new HttpError(405, { error: 'method_not_allowed', message: `${req.method} is not allowed on ${url.pathname}` });
     throw new HttpError(404, { error: 'not_found', message: `no route for ${req.method} ${url.pathname}` });
   }
+}
+
+/** The host name of a Host header, lowercase, without the port (`[::1]:3000` → `[::1]`). */
+function hostOf(header: string | undefined): string {
+  const h = (header ?? '').trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  return h.replace(/:\d*$/, '');
 }
 
 function match(pattern: string[], parts: string[]): Record<string, string> | null {

@@ -8,11 +8,12 @@ import type { HttpServer, RequestContext } from '../http/server.ts';
 import { buildPresets } from './presets.ts';
 import type { SlackStandin } from './slack-standin.ts';
 
-const STATIC: Record<string, string> = {
-  'app.js': 'text/javascript; charset=utf-8',
-  'blockkit.js': 'text/javascript; charset=utf-8',
-  'style.css': 'text/css; charset=utf-8',
-};
+// A Map, not an object literal: `constructor` or `__proto__` must not look like a file.
+const STATIC = new Map<string, string>([
+  ['app.js', 'text/javascript; charset=utf-8'],
+  ['blockkit.js', 'text/javascript; charset=utf-8'],
+  ['style.css', 'text/css; charset=utf-8'],
+]);
 const publicFile = (name: string) => readFileSync(new URL(`./public/${name}`, import.meta.url), 'utf8');
 
 /** Human names for the configured channels, as the sandbox shows them. */
@@ -53,8 +54,8 @@ export function registerSandboxRoutes(server: HttpServer, opts: { standin: Slack
 
   server.route('GET', '/', async () => ({ status: 200, text: publicFile('index.html'), headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } }), { auth: false });
   server.route('GET', '/sandbox/static/:file', async (ctx) => {
-    const type = STATIC[ctx.params.file];
-    if (!type) return { status: 404, body: { error: 'not_found' } };
+    const type = STATIC.get(ctx.params.file);
+    if (!type) return { status: 404, body: { error: 'not_found', message: `no sandbox file ${ctx.params.file.slice(0, 100)}` } };
     return { status: 200, text: publicFile(ctx.params.file), headers: { 'content-type': type, 'cache-control': 'no-store' } };
   }, { auth: false });
 

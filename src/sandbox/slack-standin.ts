@@ -137,7 +137,8 @@ export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
     super();
     this.botUserId = opts.botUserId ?? 'U0SANDBOT';
     this.teamId = opts.teamId ?? 'T0SANDBOX';
-    this.signingSecret = opts.signingSecret ?? 'sandbox-signing-secret';
+    // Random per run: a constant secret would let anyone who knows it sign requests to the app.
+    this.signingSecret = opts.signingSecret ?? randomBytes(32).toString('hex');
     this.usergroups = opts.usergroups ?? {};
     this.users.set(this.botUserId, { id: this.botUserId, name: 'countersign', real_name: 'Countersign' });
     for (const u of opts.users ?? []) this.users.set(u.id, u);

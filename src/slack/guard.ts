@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { readBody, unstorable } from '../http/server.ts';
 
 const MAX_SLACK_BODY = 1024 * 1024;
+const MAX_CLOCK_SKEW_S = 5 * 60;
 const str = z.string().min(1).max(500);
 const user = z.looseObject({ id: str });
 const ref = z.looseObject({ id: z.string().max(500) }).nullable().optional();
@@ -61,7 +62,10 @@ export function guardSlackListener(signingSecret: string, bolt: RequestListener)
     const body = raw.toString('utf8');
     const signature = req.headers['x-slack-signature'];
     const timestamp = Number(req.headers['x-slack-request-timestamp']);
-    if (typeof signature !== 'string' || !Number.isFinite(timestamp) || !isValidSlackRequest({ signingSecret, body, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } })) {
+    // Bolt refuses timestamps over 5 minutes old but not ones from the future: a request signed ahead
+    // of time (by a leaked secret, or a skewed clock) would stay replayable for as long as it is early.
+    const future = timestamp - Date.now() / 1000 > MAX_CLOCK_SKEW_S;
+    if (typeof signature !== 'string' || !Number.isFinite(timestamp) || future || !isValidSlackRequest({ signingSecret, body, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } })) {
       res.writeHead(401).end();
       return;
     }

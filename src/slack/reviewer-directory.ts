@@ -6,6 +6,7 @@ import type { ReviewerDirectory } from '../use-cases/ports.ts';
 /**
  * Eligible reviewers: a team's `seniors` ∪ members of its `seniors_usergroup`, fetched with
  * `usergroups.users.list` and cached. A failed fetch fails closed: nobody extra becomes eligible.
+ * Profile emails (`users.info`, scope users:read.email) tell whether a reviewer is an author known by email.
  */
 export function slackReviewerDirectory(config: Config, client: WebClient, logger: Logger, ttlMs = 5 * 60_000, waitMs = 1_500): ReviewerDirectory & { clear(): void } {
   const cache = new Map<string, { users: string[]; until: number }>();
@@ -39,13 +40,31 @@ export function slackReviewerDirectory(config: Config, client: WebClient, logger
     clearTimeout(timer);
     return users;
   }
+  const emails = new Map<string, { email: string | null; until: number }>();
   return {
+    async emailOf(user: string) {
+      const hit = emails.get(user);
+      if (hit && hit.until > Date.now()) return hit.email;
+      try {
+        const res = await client.users.info({ user });
+        const email = res.user?.profile?.email ?? null;
+        emails.set(user, { email, until: Date.now() + ttlMs });
+        return email;
+      } catch (err) {
+        // Cannot tell: the caller fails closed (the sign-off is refused, to be tried again).
+        logger.warn({ user, error: (err as { data?: { error?: string } }).data?.error ?? (err as Error).message }, 'could not read a reviewer\'s Slack profile email');
+        return undefined;
+      }
+    },
     async eligibleFor(team: string) {
       const t = config.teams.find((x) => x.name === team);
       if (!t) return new Set();
       const extra = t.seniors_usergroup ? await members(t.seniors_usergroup) : [];
       return new Set([...t.seniors, ...extra]);
     },
-    clear: () => cache.clear(),
+    clear: () => {
+      cache.clear();
+      emails.clear();
+    },
   };
 }

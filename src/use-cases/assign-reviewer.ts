@@ -2,6 +2,7 @@ import { awayReviewers, reviewerLoads } from '../db/repositories/assignments.ts'
 import { pickAssignee, type ReviewerLoad } from '../domain/assignment.ts';
 import type { AuthorRef } from '../domain/types.ts';
 import type { Deps } from './ports.ts';
+import { authorship } from '../domain/authors.ts';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -27,7 +28,8 @@ const loadCache = new WeakMap<Deps, Map<string, { until: number; day: number; lo
 export async function chooseReviewer(deps: Deps, team: string, author: AuthorRef): Promise<string | null> {
   const review = deps.config.review;
   if (review.assignment !== 'least_loaded') return null;
-  const eligible = [...(await deps.reviewers.eligibleFor(team))];
+  // Never assign the author under another of their identities (no Slack lookups at intake).
+  const eligible = [...(await deps.reviewers.eligibleFor(team))].filter((u) => authorship(u, author, deps.config.engineers, null) !== 'author');
   const now = deps.clock.now();
   const dayStart = startOfDay(now, deps.config.escalation.timezone);
   let perTeam = loadCache.get(deps);

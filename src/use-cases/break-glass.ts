@@ -12,6 +12,8 @@ export interface BreakGlassCommand {
   /** The Slack user id of the person who opens the gate; must be in `break_glass.allowed`. */
   by: string;
   reason: string;
+  /** How the request came in (`token:<name>` from the API); audited next to `by`, which the API only claims. */
+  via?: string;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function breakGlass(deps: Deps, cmd: BreakGlassCommand): Promise<{ 
     if (!change) return refuse('not_found', `There is no change ${cmd.key}.`);
     const now = deps.clock.now();
     const refused = async (r: Refusal) => {
-      await appendAudit(tx, now, [{ actor: cmd.by, action: 'break_glass_refused', changeId: change.id, data: { code: r.code, reason: reason || null } }]);
+      await appendAudit(tx, now, [{ actor: cmd.by, via: cmd.via, action: 'break_glass_refused', changeId: change.id, data: { code: r.code, reason: reason || null } }]);
       return r;
     };
     if (!deps.config.break_glass.allowed.includes(cmd.by)) {
@@ -41,8 +43,8 @@ export async function breakGlass(deps: Deps, cmd: BreakGlassCommand): Promise<{ 
     }
     await recordBreakGlass(tx, id, { by: cmd.by, reason, at: now });
     await appendAudit(tx, now, [
-      { actor: cmd.by, action: 'break_glass', changeId: id, data: { reason, head_sha: change.head_sha, plan_sha256: change.plan_sha256, review_within: deps.config.break_glass.review_within } },
-      { actor: cmd.by, action: 'status_changed', changeId: id, data: { from: 'pending', to: 'approved_breakglass', reason: `break-glass: ${reason}` } },
+      { actor: cmd.by, via: cmd.via, action: 'break_glass', changeId: id, data: { reason, head_sha: change.head_sha, plan_sha256: change.plan_sha256, review_within: deps.config.break_glass.review_within } },
+      { actor: cmd.by, via: cmd.via, action: 'status_changed', changeId: id, data: { from: 'pending', to: 'approved_breakglass', reason: `break-glass: ${reason}` } },
     ]);
     const after: Change = {
       ...change,

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { environmentName } from '../config/schema.ts';
+import { normaliseRepoPath } from '../domain/paths.ts';
 
 /** Documented limits of `POST /api/changes` (see README, "API"). */
 export const LIMITS = {
@@ -16,6 +18,25 @@ export const LIMITS = {
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const sha = z.string().regex(/^[0-9a-f]{7,64}$/i, 'expected a hex commit SHA');
+/** A head SHA must be whole (40 hex characters, or 64 for SHA-256 repositories): a prefix could name another commit. */
+export const fullSha = z
+  .string()
+  .regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/i, 'expected a full commit SHA (40 or 64 hex characters), not an abbreviation')
+  .transform((s) => s.toLowerCase());
+
+/** Changed paths, normalised (see domain/paths.ts) so no spelling of a path dodges a glob; one that climbs above the root is refused. */
+const changedPaths = z
+  .array(z.string().min(1).max(LIMITS.path, `must be at most ${LIMITS.path} characters`))
+  .max(LIMITS.paths, `at most ${LIMITS.paths} paths`)
+  .transform((paths, ctx) => {
+    const out: string[] = [];
+    paths.forEach((p, i) => {
+      const n = normaliseRepoPath(p);
+      if (n.ok) out.push(n.path);
+      else ctx.addIssue({ code: 'custom', path: [i], message: `${JSON.stringify(p.slice(0, 100))} ${n.message}` });
+    });
+    return out;
+  });
 const count = z.number().int('expected a whole number').min(0).max(10_000_000);
 
 export const changeInputSchema = z
@@ -31,7 +52,7 @@ export const changeInputSchema = z
       .optional(),
     service: z.string().min(1).max(100).optional(),
     services: z.array(z.string().min(1).max(100)).min(1).max(LIMITS.services).optional(),
-    environment: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,49}$/i, 'expected an environment name such as production'),
+    environment: environmentName,
     author: z
       .strictObject({
         slack_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user id like U0123ABC').optional(),
@@ -49,13 +70,13 @@ export const changeInputSchema = z
       .array(z.strictObject({ sha, message: z.string().max(LIMITS.commitMessage) }))
       .max(LIMITS.commits)
       .optional(),
-    head_sha: sha.optional(),
+    head_sha: fullSha.optional(),
     diff: z
       .strictObject({
         files_changed: count,
         additions: count,
         deletions: count,
-        paths: z.array(z.string().min(1).max(LIMITS.path)).max(LIMITS.paths).default([]),
+        paths: changedPaths.default([]),
       })
       .optional(),
     terraform_plan: z.record(z.string(), z.unknown(), { error: 'expected the JSON object printed by `terraform show -json PLAN`' }).optional(),

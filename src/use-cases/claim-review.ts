@@ -6,6 +6,7 @@ import { parseDuration } from '../domain/duration.ts';
 import { activeClaim } from '../domain/escalation.ts';
 import { refuse, type Refusal } from '../domain/errors.ts';
 import type { Deps } from './ports.ts';
+import { reviewerAuthorship } from './reviewer-identity.ts';
 
 /**
  * Claims a review ("Alice is reviewing"), or releases one. Claiming is not signing: it only
@@ -15,9 +16,10 @@ export async function claimReview(deps: Deps, key: string, user: string, action:
   const id = parseChangeKey(key);
   if (id === null) return refuse('not_found', `There is no change ${key}.`);
   // A cheap read for the team: eligibility may ask Slack, so it is resolved before the row lock.
-  const team = await teamOfChange(deps.database.db, id);
-  if (!team) return refuse('not_found', `There is no change ${key}.`);
-  const eligible = await deps.reviewers.eligibleFor(team);
+  const subject = await teamOfChange(deps.database.db, id);
+  if (!subject) return refuse('not_found', `There is no change ${key}.`);
+  const eligible = await deps.reviewers.eligibleFor(subject.team);
+  const identity = action === 'claim' && eligible.has(user) ? await reviewerAuthorship(deps, user, subject.author) : 'other';
   const claimTimeout = parseDuration(deps.config.escalation.claim_timeout)!;
   return deps.database.db.transaction(async (tx) => {
     const change = (await findChange(tx, id, { forUpdate: true }))!;
@@ -25,7 +27,8 @@ export async function claimReview(deps: Deps, key: string, user: string, action:
     if (change.status !== 'pending') return refuse('already_decided', `${change.key} is already ${change.status.replace('_', ' ')}.`);
     const current = activeClaim(change, claimTimeout, now);
     if (action === 'claim') {
-      if (user === change.author.slack_id) return refuse('self_approval', `You are the author of ${change.key}; a ${change.team} senior reviews it.`);
+      if (user === change.author.slack_id || identity === 'author') return refuse('self_approval', `You are the author of ${change.key}; a ${change.team} senior reviews it.`);
+      if (identity === 'unknown') return refuse('identity_unverified', `Countersign could not check that you are not the author of ${change.key}; try again in a moment.`);
       if (!eligible.has(user)) return refuse('not_eligible', `Only ${change.team} seniors can review ${change.key}.`);
       if (current && current !== user) return refuse('already_claimed', `${change.key} is already being reviewed by <@${current}>.`);
       if (current === user) return { ok: true as const, change };

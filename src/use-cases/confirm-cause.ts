@@ -16,7 +16,7 @@ export type ConfirmCauseResult =
  * place, the change's card thread says so, and each approver of the change gets a DM.
  * Confirming the same change again changes nothing.
  */
-export async function confirmCause(deps: Deps, cmd: { incident: string; change: string; by: string }): Promise<ConfirmCauseResult> {
+export async function confirmCause(deps: Deps, cmd: { incident: string; change: string; by: string; via?: string }): Promise<ConfirmCauseResult> {
   const changeId = parseChangeKey(cmd.change);
   return deps.database.db.transaction(async (tx) => {
     // The incident row lock serialises confirmations of one incident (and its resolution).
@@ -29,7 +29,7 @@ export async function confirmCause(deps: Deps, cmd: { incident: string; change: 
     let after = incident;
     if (created) {
       after = await updateIncident(tx, incident.id, { updatedAt: now });
-      await appendAudit(tx, now, [{ actor: cmd.by, action: 'cause_confirmed', changeId: change.id, data: { incident: incident.key, change: change.key } }]);
+      await appendAudit(tx, now, [{ actor: cmd.by, via: cmd.via, action: 'cause_confirmed', changeId: change.id, data: { incident: incident.key, change: change.key } }]);
       await deps.incidents.causeConfirmed(tx, after, change, cmd.by);
     }
     return { ok: true as const, created, view: await incidentView(tx, deps.config, after) };

@@ -18,6 +18,8 @@ export interface IncidentDeclaration {
   external_id: string | null;
   /** A Slack user id, an API token name, or `alertmanager`. */
   declared_by: string;
+  /** How the request came in (`token:<name>` from the API), audited. */
+  via?: string;
 }
 
 export type DeclareResult = { ok: true; created: boolean; view: IncidentView } | { ok: false; issues: FieldIssue[] };
@@ -62,7 +64,7 @@ export async function openIncident(deps: Deps, tx: Tx, input: IncidentDeclaratio
     at: now,
   });
   await appendAudit(tx, now, [
-    { actor: input.declared_by, action: 'incident_declared', data: { incident: incident.key, title: incident.title, severity: incident.severity, services, source: incident.source, external_id: incident.external_id, started_at: incident.started_at.toISOString() } },
+    { actor: input.declared_by, via: input.via, action: 'incident_declared', data: { incident: incident.key, title: incident.title, severity: incident.severity, services, source: incident.source, external_id: incident.external_id, started_at: incident.started_at.toISOString() } },
   ]);
   const suspects = await suspectsFor(tx, deps.config, incident);
   await deps.incidents.incidentDeclared(tx, incident, suspects);

@@ -60,7 +60,7 @@ export function alertFacts(config: Config, p: AlertmanagerPayload, now: Date): {
  * same group (Alertmanager repeats notifications, and retries on 5xx); after a resolution the same
  * group opens a new incident. `resolved` resolves the open one, if any. Serialised per group key.
  */
-export async function handleAlertmanager(deps: Deps, p: AlertmanagerPayload, caller: string): Promise<AlertmanagerOutcome> {
+export async function handleAlertmanager(deps: Deps, p: AlertmanagerPayload, via: string): Promise<AlertmanagerOutcome> {
   const facts = alertFacts(deps.config, p, deps.clock.now());
   return deps.database.db.transaction(async (tx): Promise<AlertmanagerOutcome> => {
     const groupId = groupIdentity(p.groupKey);
@@ -69,11 +69,11 @@ export async function handleAlertmanager(deps: Deps, p: AlertmanagerPayload, cal
     const open = found && (await findIncident(tx, found.id, { forUpdate: true }));
     if (p.status === 'resolved') {
       if (!open || open.status !== 'open') return { incident: null, action: 'ignored' };
-      await markResolved(deps, tx, open, ALERTMANAGER_SOURCE, { via: caller });
+      await markResolved(deps, tx, open, ALERTMANAGER_SOURCE, { via });
       return { incident: open.key, action: 'resolved' };
     }
     if (!open || open.status !== 'open') {
-      const view = await openIncident(deps, tx, { ...facts, source: ALERTMANAGER_SOURCE, external_id: groupId, declared_by: ALERTMANAGER_SOURCE });
+      const view = await openIncident(deps, tx, { ...facts, source: ALERTMANAGER_SOURCE, external_id: groupId, declared_by: ALERTMANAGER_SOURCE, via });
       return { incident: view.incident.key, action: 'opened' };
     }
     // Services only grow while the incident is open (an alert that cleared must not hide suspects); severity only rises.
@@ -83,7 +83,7 @@ export async function handleAlertmanager(deps: Deps, p: AlertmanagerPayload, cal
     if (changed) {
       const now = deps.clock.now();
       const after = await updateIncident(tx, open.id, { title: facts.title, severity, services, updatedAt: now });
-      await appendAudit(tx, now, [{ actor: ALERTMANAGER_SOURCE, action: 'incident_updated', data: { incident: open.key, title: after.title, severity, services, via: caller } }]);
+      await appendAudit(tx, now, [{ actor: ALERTMANAGER_SOURCE, action: 'incident_updated', data: { incident: open.key, title: after.title, severity, services, via } }]);
       await deps.incidents.incidentChanged(tx, after);
     }
     return { incident: open.key, action: 'updated' };

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { fieldIssues, type FieldIssue } from '../config/issues.ts';
 import { appendAudit, type AuditEvent } from '../db/repositories/audit.ts';
-import { markMerged, reviseRisk as storeRisk, startReviewRound } from '../db/repositories/change-revisions.ts';
+import { markMerged, notePullRequestTime, reopenCancelled, reviseRisk as storeRisk, startReviewRound } from '../db/repositories/change-revisions.ts';
+import type { Tx } from '../db/client.ts';
 import { findChange, findChangeByExternalId, transitionStatus } from '../db/repositories/changes.ts';
 import { detectAiAssistance } from '../domain/ai-detection.ts';
 import type { Change } from '../domain/change.ts';
@@ -28,7 +29,9 @@ export const pullRequestEvent = z.looseObject({
     merged_at: z.string().nullish(),
     user: z.looseObject({ login: z.string().min(1).max(100), type: z.string().nullish() }),
     labels: z.array(z.looseObject({ name: z.string() })).nullish(),
-    head: z.looseObject({ sha: z.string().regex(/^[0-9a-f]{7,64}$/i, 'expected a hex commit SHA') }),
+    head: z.looseObject({ sha: z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/i, 'expected a full hex commit SHA') }),
+    // Orders deliveries: an event older than the last one applied is stale (out of order, or replayed).
+    updated_at: z.iso.datetime({ offset: true }).nullish(),
     changed_files: count.nullish(),
     additions: count.nullish(),
     deletions: count.nullish(),
@@ -39,8 +42,8 @@ export const pullRequestEvent = z.looseObject({
 export type PullRequestEvent = z.infer<typeof pullRequestEvent>;
 
 export type GithubOutcome =
-  | { outcome: 'registered' | 'exists' | 'new_round' | 'unchanged' | 'risk_raised' | 'labels_updated' | 'cancelled' | 'merged'; change: string }
-  | { outcome: 'ignored'; change: string | null; reason: string }
+  | { outcome: 'registered' | 'exists' | 'new_round' | 'reopened' | 'unchanged' | 'risk_raised' | 'labels_updated' | 'cancelled' | 'merged'; change: string }
+  | { outcome: 'ignored'; change: string | null; reason: string; message?: string }
   | { outcome: 'invalid'; issues: FieldIssue[] };
 
 export const GITHUB_SOURCE = 'github';
@@ -52,6 +55,28 @@ const labelsOf = (e: PullRequestEvent) => (e.pull_request.labels ?? []).map((l) 
 const sameLabels = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 const isBotAccount = (e: PullRequestEvent) => e.pull_request.user.type === 'Bot';
 const actorOf = (e: PullRequestEvent) => `github:${e.sender?.login ?? e.pull_request.user.login}`;
+
+/** When GitHub last updated the pull request, per the event (null when the payload has no time). */
+const eventTime = (e: PullRequestEvent): Date | null => (e.pull_request.updated_at ? new Date(e.pull_request.updated_at) : null);
+
+/**
+ * Applies `fn` to a registered change under its row lock, unless the event is older than the last
+ * one applied (`pr_updated_at`): pushes A→B and B→C delivered in the wrong order, or a replayed
+ * body, must not move the pull request back in time. A lost delivery does not freeze it either:
+ * any newer event applies. The event's time is recorded with what it changed.
+ */
+async function applyInOrder(deps: Deps, event: PullRequestEvent, id: number, fn: (tx: Tx, change: Change) => Promise<GithubOutcome>): Promise<GithubOutcome> {
+  return deps.database.db.transaction(async (tx) => {
+    const change = (await findChange(tx, id, { forUpdate: true }))!;
+    const at = eventTime(event);
+    if (at && change.pr_updated_at && at < change.pr_updated_at) {
+      return { outcome: 'ignored' as const, change: change.key, reason: 'stale_event', message: `the event was updated at ${at.toISOString()}, before the last one applied (${change.pr_updated_at.toISOString()})` };
+    }
+    const out = await fn(tx, change);
+    if (at) await notePullRequestTime(tx, id, at);
+    return out;
+  });
+}
 
 /** The service configured for a repository (`github.repos`), case-insensitively; null when not configured. */
 export function serviceForRepo(deps: Deps, fullName: string): string | null {
@@ -75,9 +100,13 @@ export async function handlePullRequest(deps: Deps, event: PullRequestEvent): Pr
   const externalId = pullRequestExternalId(event);
   switch (event.action) {
     case 'opened':
-    case 'reopened':
     case 'ready_for_review':
       return register(deps, event, service);
+    case 'reopened': {
+      const found = await findChangeByExternalId(deps.database.db, GITHUB_SOURCE, externalId);
+      if (found?.status === 'cancelled') return reopen(deps, event, found.id);
+      return register(deps, event, service);
+    }
     case 'synchronize':
     case 'labeled':
     case 'unlabeled': {
@@ -118,7 +147,7 @@ async function register(deps: Deps, event: PullRequestEvent, service: string): P
   };
   const parsed = changeInputSchema.safeParse(input);
   if (!parsed.success) return { outcome: 'invalid', issues: fieldIssues(parsed.error).map((i) => ({ ...i, path: `pull_request.${i.path}` })) };
-  const result = await registerChange(deps, parsed.data, actorOf(event), { body: pr.body ?? null, bot: isBotAccount(event) });
+  const result = await registerChange(deps, parsed.data, actorOf(event), { body: pr.body ?? null, bot: isBotAccount(event), prUpdatedAt: eventTime(event), via: 'github_webhook' });
   if (!result.ok) return { outcome: 'invalid', issues: result.issues };
   return { outcome: result.created ? 'registered' : 'exists', change: result.change.key };
 }
@@ -126,8 +155,7 @@ async function register(deps: Deps, event: PullRequestEvent, service: string): P
 /** New commits: the change's head moves and review round `round + 1` starts (see `statusForNewRound`). A repeated delivery is a no-op. */
 async function newHead(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
   const sha = event.pull_request.head.sha.toLowerCase();
-  return deps.database.db.transaction(async (tx) => {
-    const change = (await findChange(tx, id, { forUpdate: true }))!;
+  return applyInOrder(deps, event, id, async (tx, change) => {
     if (sameCommit(change.head_sha, sha)) return { outcome: 'unchanged' as const, change: change.key };
     const now = deps.clock.now();
     const status = statusForNewRound(change.status, change.approvals_required);
@@ -158,8 +186,7 @@ async function newHead(deps: Deps, event: PullRequestEvent, id: number): Promise
 async function relabel(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
   const { config } = deps;
   const labels = labelsOf(event);
-  return deps.database.db.transaction(async (tx) => {
-    const change = (await findChange(tx, id, { forUpdate: true }))!;
+  return applyInOrder(deps, event, id, async (tx, change) => {
     const now = deps.clock.now();
     // A repeated delivery (or a label event that lost a race with a newer one) changes nothing.
     if (sameLabels(change.labels, labels)) return { outcome: 'unchanged' as const, change: change.key };
@@ -203,10 +230,31 @@ async function relabel(deps: Deps, event: PullRequestEvent, id: number): Promise
   });
 }
 
+/**
+ * Reopened after it was closed unmerged: the cancelled change starts a new review round in
+ * `pending` (or `approved` when it needs no sign-off) at the current head.
+ */
+async function reopen(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
+  const sha = event.pull_request.head.sha.toLowerCase();
+  return applyInOrder(deps, event, id, async (tx, change) => {
+    if (change.status !== 'cancelled') return { outcome: 'exists' as const, change: change.key };
+    const now = deps.clock.now();
+    const status = change.approvals_required === 0 ? 'approved' : 'pending';
+    if (!(await reopenCancelled(tx, id, { fromRound: change.round, headSha: sha, status, at: now }))) return { outcome: 'exists' as const, change: change.key };
+    const after: Change = { ...change, round: change.round + 1, head_sha: sha, status, decided_at: status === 'pending' ? null : now, escalation_step: 0, claimed_by: null, claimed_at: null, updated_at: now };
+    const actor = actorOf(event);
+    await appendAudit(tx, now, [
+      { actor, action: 'review_round_started', changeId: id, data: { round: after.round, from_head_sha: change.head_sha, head_sha: sha, reason: 'the pull request was reopened' } },
+      { actor, action: 'status_changed', changeId: id, data: { from: 'cancelled', to: status, reason: 'the pull request was reopened' } },
+    ]);
+    await deps.notifier.changeRevised(tx, after, change, { kind: 'new_round', from_sha: change.head_sha, to_sha: sha });
+    return { outcome: 'reopened' as const, change: change.key };
+  });
+}
+
 /** Closed without merging: a pending change is cancelled; anything else stays as it is. */
 async function closedUnmerged(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
-  return deps.database.db.transaction(async (tx) => {
-    const change = (await findChange(tx, id, { forUpdate: true }))!;
+  return applyInOrder(deps, event, id, async (tx, change) => {
     if (change.status !== 'pending') return { outcome: 'ignored' as const, change: change.key, reason: `${change.key} is ${change.status}; closing the pull request changes nothing` };
     const now = deps.clock.now();
     const actor = actorOf(event);
@@ -221,8 +269,7 @@ async function closedUnmerged(deps: Deps, event: PullRequestEvent, id: number): 
 /** Merged: `merged_at` is recorded once (from the payload, else now). */
 async function merged(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
   const parsed = event.pull_request.merged_at ? new Date(event.pull_request.merged_at) : null;
-  return deps.database.db.transaction(async (tx) => {
-    const change = (await findChange(tx, id, { forUpdate: true }))!;
+  return applyInOrder(deps, event, id, async (tx, change) => {
     const now = deps.clock.now();
     const at = parsed && !Number.isNaN(parsed.getTime()) ? parsed : now;
     if (!(await markMerged(tx, id, at, now))) return { outcome: 'unchanged' as const, change: change.key };

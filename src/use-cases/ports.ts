@@ -9,6 +9,11 @@ import type { Clock, SignOff } from '../domain/types.ts';
 /** Who may sign off a team's changes. The Slack adapter adds user-group members; failures fail closed. */
 export interface ReviewerDirectory {
   eligibleFor(team: string): Promise<Set<string>>;
+  /**
+   * A person's profile email, to tell whether a reviewer is the author known only by email:
+   * the address, null when the profile has none, undefined when it could not be looked up.
+   */
+  emailOf(user: string): Promise<string | null | undefined>;
 }
 
 /**
@@ -107,11 +112,14 @@ export interface Deps {
   logger: Logger;
 }
 
-/** Seniors listed in config for a team; used directly when Slack (user groups) is off. */
+/** Seniors listed in config for a team, and emails from `engineers`; used directly when Slack is off. */
 export function configReviewers(config: Config): ReviewerDirectory {
   return {
     async eligibleFor(team: string) {
       return new Set(config.teams.find((t) => t.name === team)?.seniors ?? []);
+    },
+    async emailOf(user: string) {
+      return config.engineers.find((e) => e.slack === user)?.email ?? null;
     },
   };
 }

@@ -30,14 +30,13 @@ export async function pendingDigest(deps: Deps, channelOf: (c: Change) => string
 /**
  * Posts the digest: one message per senior channel that has pending changes, none when nothing
  * is pending. With `slot`, only the first replica to claim that slot posts (scheduled digests).
- * With `to` (the `/change digest` command), posts one digest there: that channel's changes when
- * it is a senior channel, else everything pending.
+ * With `to` (the `/change digest` command in a card channel), posts that channel's changes there.
  */
 export async function postDigest(deps: Deps, channelOf: (c: Change) => string, opts: { slot?: string; to?: string } = {}): Promise<number> {
   const groups = await pendingDigest(deps, channelOf);
   let chosen: [string, DigestItem[]][] = [...groups];
   if (opts.to) {
-    const items = groups.get(opts.to) ?? [...groups.values()].flat().sort((a, b) => b.ageMs - a.ageMs);
+    const items = groups.get(opts.to) ?? [];
     chosen = items.length ? [[opts.to, items]] : [];
   }
   return deps.database.db.transaction(async (tx) => {

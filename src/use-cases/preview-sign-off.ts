@@ -5,6 +5,7 @@ import type { Change } from '../domain/change.ts';
 import { findChangeByKey } from './get-change.ts';
 import { teamsOf } from './record-sign-off.ts';
 import type { Deps } from './ports.ts';
+import { reviewerAuthorship } from './reviewer-identity.ts';
 
 /**
  * Checks whether a person could sign off now, without recording anything (e.g. before opening
@@ -15,10 +16,11 @@ export async function previewSignOff(deps: Deps, key: string, reviewer: string, 
   if (!change) return refuse('not_found', `There is no change ${key}.`);
   const eligible = await deps.reviewers.eligibleFor(change.team);
   const reviewerTeams = teamsOf(deps, reviewer);
+  const identity = eligible.has(reviewer) ? await reviewerAuthorship(deps, reviewer, change.author) : undefined;
   const d = decideSignOff(
     signOffSubject(change),
     change.sign_offs,
-    { reviewer, decision, reason: decision === 'rejected' ? 'preview' : null },
+    { reviewer, decision, reason: decision === 'rejected' ? 'preview' : null, authorship: identity },
     { eligible, reviewerTeams },
   );
   return d.ok ? { ok: true, change } : d;

@@ -10,6 +10,7 @@ import { gateFor } from '../domain/status.ts';
 import { SUSPECT_ENVIRONMENT } from '../domain/suspects.ts';
 import { serviceGraph, suspectWindow } from './get-incident.ts';
 import type { Deps } from './ports.ts';
+import { environmentIssue } from './register-change.ts';
 
 export interface DeploymentInput {
   environment: string;
@@ -25,7 +26,7 @@ export type RecordDeploymentResult = { ok: true; deployment: Deployment; change:
  * is not open: it is then marked `ungated` and a loud alert goes out in the same transaction.
  * Open incidents whose suspect window and services cover it get their broadcast re-rendered.
  */
-export async function recordDeployment(deps: Deps, key: string, input: DeploymentInput, deployer: string): Promise<RecordDeploymentResult> {
+export async function recordDeployment(deps: Deps, key: string, input: DeploymentInput, deployer: string, via?: string): Promise<RecordDeploymentResult> {
   const id = parseChangeKey(key);
   if (id === null) return { ok: false, code: 'not_found' };
   const { config } = deps;
@@ -33,16 +34,19 @@ export async function recordDeployment(deps: Deps, key: string, input: Deploymen
   return deps.database.db.transaction(async (tx) => {
     const change = await findChange(tx, id);
     if (!change) return { ok: false as const, code: 'not_found' as const };
+    const envIssue = environmentIssue(config, input.environment);
+    if (envIssue) return { ok: false as const, code: 'invalid' as const, issues: [envIssue] };
     const service = input.service ?? change.services[0];
     if (!config.services.some((s) => s.name === service)) {
       return { ok: false as const, code: 'invalid' as const, issues: [{ path: 'service', message: `unknown service "${service}"; known services: ${config.services.map((s) => s.name).join(', ')}` }] };
     }
     const now = deps.clock.now();
     const ungated = !gateFor(change.status).allowed;
-    const deployment = await insertDeployment(tx, { changeId: change.id, service, environment: input.environment, status: input.status, ungated, deployedAt: input.deployed_at ?? now, createdAt: now });
+    const deployment = await insertDeployment(tx, { changeId: change.id, service, environment: input.environment.toLowerCase(), status: input.status, ungated, deployedAt: input.deployed_at ?? now, createdAt: now });
     await appendAudit(tx, now, [
       {
         actor: deployer,
+        via,
         action: 'deployment_recorded',
         changeId: change.id,
         data: { deployment_id: deployment.id, service, environment: deployment.environment, status: deployment.status, ungated, gate_status: change.status, deployed_at: deployment.deployed_at.toISOString() },

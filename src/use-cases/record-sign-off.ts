@@ -6,6 +6,7 @@ import { refuse, type Refusal } from '../domain/errors.ts';
 import { acceptsSignOffs, decideSignOff, signOffSubject } from '../domain/sign-off.ts';
 import type { Decision } from '../domain/types.ts';
 import type { Deps } from './ports.ts';
+import { reviewerAuthorship } from './reviewer-identity.ts';
 
 export interface SignOffCommand {
   key: string;
@@ -27,27 +28,29 @@ export type SignOffResult = { ok: true; change: Change; decided: boolean } | Ref
  */
 export async function recordSignOff(deps: Deps, cmd: SignOffCommand): Promise<SignOffResult> {
   const id = parseChangeKey(cmd.key);
-  const team = id === null ? null : await teamOfChange(deps.database.db, id);
-  if (id === null || team === null) {
+  const subject = id === null ? null : await teamOfChange(deps.database.db, id);
+  if (id === null || subject === null) {
     if (cmd.receipt) await markReceiptProcessed(deps.database.db, cmd.receipt);
     return refuse('not_found', `There is no change ${cmd.key}.`);
   }
-  // Eligibility may ask Slack (user groups): resolve it before taking the row lock.
-  const eligible = await deps.reviewers.eligibleFor(team);
+  // Eligibility and identity may ask Slack (user groups, profile email): resolve them before taking the row lock.
+  const eligible = await deps.reviewers.eligibleFor(subject.team);
   const reviewerTeams = teamsOf(deps, cmd.reviewer);
+  const identity = eligible.has(cmd.reviewer) ? await reviewerAuthorship(deps, cmd.reviewer, subject.author) : undefined;
 
   return deps.database.db.transaction(async (tx) => {
     const change = (await findChange(tx, id, { forUpdate: true }))!;
     const now = deps.clock.now();
     if (cmd.receipt) await markReceiptProcessed(tx, cmd.receipt);
+    const refused = async (r: Refusal) => {
+      await appendAudit(tx, now, [{ actor: cmd.reviewer, action: 'sign_off_refused', changeId: change.id, data: { decision: cmd.decision, code: r.code, ...(r.code === 'stale_card' && { card_round: cmd.round, round: change.round }) } }]);
+      return r;
+    };
     if (cmd.round !== undefined && cmd.round !== change.round && acceptsSignOffs(change.status)) {
-      return refuse('stale_card', `${change.key} has changed since that card was shown; use the updated card.`);
+      return refused(refuse('stale_card', `${change.key} has changed since that card was shown; use the updated card.`));
     }
-    const d = decideSignOff(signOffSubject(change), change.sign_offs, { reviewer: cmd.reviewer, decision: cmd.decision, reason: cmd.reason }, { eligible, reviewerTeams });
-    if (!d.ok) {
-      await appendAudit(tx, now, [{ actor: cmd.reviewer, action: 'sign_off_refused', changeId: change.id, data: { decision: cmd.decision, code: d.code } }]);
-      return d;
-    }
+    const d = decideSignOff(signOffSubject(change), change.sign_offs, { reviewer: cmd.reviewer, decision: cmd.decision, reason: cmd.reason, authorship: identity }, { eligible, reviewerTeams });
+    if (!d.ok) return refused(d);
     // Each sign-off records the artifact it covered: the head SHA and the plan digest shown to the reviewer.
     const artifact = { head_sha: change.head_sha, plan_sha256: change.plan_sha256 };
     if (!(await insertSignOff(tx, change.id, { ...d.signOff, ...artifact }, now))) {

@@ -1,12 +1,13 @@
 import type { FieldIssue } from '../config/issues.ts';
 import type { AuditEvent } from '../db/repositories/audit.ts';
-import { findChangeByExternalId, insertChangeWithEffects, nextChangeId, toChange } from '../db/repositories/changes.ts';
+import { findIntake, insertChangeWithEffects, nextChangeId, toChange } from '../db/repositories/changes.ts';
 import type { ChangeRow } from '../db/schema.ts';
 import { detectAiAssistance } from '../domain/ai-detection.ts';
 import { resolveAuthor } from '../domain/authors.ts';
 import type { Change } from '../domain/change.ts';
 import { evaluatePolicy } from '../domain/policy.ts';
-import { planDigest } from '../domain/digest.ts';
+import { canonicalJson, planDigest } from '../domain/digest.ts';
+import { createHash } from 'node:crypto';
 import { analyzeTerraformPlan } from '../domain/terraform.ts';
 import type { InfraSummary } from '../domain/types.ts';
 import type { ChangeInput } from './change-input.ts';
@@ -15,7 +16,8 @@ import { serviceGraph } from './get-incident.ts';
 import type { Deps } from './ports.ts';
 
 export type RegisterResult =
-  | { ok: true; created: boolean; change: Change }
+  /** `conflict`: the idempotency key exists with a different body (the stored change is not it). */
+  | { ok: true; created: boolean; conflict: boolean; change: Change }
   | { ok: false; issues: FieldIssue[] };
 
 /**
@@ -29,6 +31,20 @@ export interface IntakeHints {
   body?: string | null;
   /** The author is a bot account (GitHub `user.type: Bot`) even without a `[bot]` login. */
   bot?: boolean;
+  /** How the request came in (`token:<name>` for the API), recorded on every audit event. */
+  via?: string;
+  /** `pull_request.updated_at` of the event that registers it (GitHub), for ordering later events. */
+  prUpdatedAt?: Date | null;
+}
+
+/** SHA-256 of the validated intake body in canonical JSON: a retry must send the same change. */
+export const intakeDigest = (input: ChangeInput): string => createHash('sha256').update(canonicalJson(input)).digest('hex');
+
+/** `environment` is refused when `environments` is configured and does not list it (names compare lowercase). */
+export function environmentIssue(config: Deps['config'], environment: string): FieldIssue | null {
+  const known = config.environments;
+  if (!known || known.includes(environment.toLowerCase())) return null;
+  return { path: 'environment', message: `unknown environment "${environment}"; known environments: ${known.join(', ')}` };
 }
 
 export async function registerChange(deps: Deps, input: ChangeInput, submittedBy: string, hints: IntakeHints = {}): Promise<RegisterResult> {
@@ -41,15 +57,19 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
       issues.push({ path: input.services ? `services[${i}]` : 'service', message: `unknown service "${s}"; known services: ${[...known.keys()].join(', ')}` });
     }
   });
+  const envIssue = environmentIssue(config, input.environment);
+  if (envIssue) issues.push(envIssue);
   let infra: InfraSummary | null = null;
   if (input.terraform_plan) {
     const plan = analyzeTerraformPlan(input.terraform_plan);
     if (plan.ok) infra = plan.summary;
     else issues.push({ path: `terraform_plan${plan.path ? `.${plan.path}` : ''}`, message: plan.message });
   }
-  if (issues.length) return { ok: false, issues };
+  const resolution = resolveAuthor(input.author, config.engineers, config.ai_detection.bot_accounts);
+  if (!resolution.ok) issues.push({ path: 'author', message: resolution.message });
+  if (issues.length || !resolution.ok) return { ok: false, issues };
 
-  const resolved = resolveAuthor(input.author, config.engineers, config.ai_detection.bot_accounts);
+  const resolved = resolution.author;
   const author = hints.bot && !resolved.bot ? { ...resolved, bot: true } : resolved;
   const ai = detectAiAssistance({ ...input, author, body: hints.body }, { ...config.ai_detection, bodyMarkers: config.github.ai_body_markers });
   const diff = input.diff ?? null;
@@ -61,6 +81,7 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
   const assignee = status === 'pending' ? await chooseReviewer(deps, team, author) : null;
   const now = clock.now();
   const planSha256 = input.terraform_plan ? planDigest(input.terraform_plan) : null;
+  const inputSha256 = intakeDigest(input);
 
   // One statement writes the change, its audit trail and its card's outbox row (one round trip, atomic).
   const id = await nextChangeId(deps.database);
@@ -94,6 +115,8 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
     createdAt: now,
     updatedAt: now,
     decidedAt: status === 'approved' ? now : null,
+    inputSha256,
+    prUpdatedAt: hints.prUpdatedAt ?? null,
   };
   const row: ChangeRow = {
     ...values,
@@ -114,13 +137,14 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
       actor: submittedBy,
       action: 'change_registered',
       changeId: id,
+      via: hints.via,
       data: { risk: outcome.risk.level, approvals_required: outcome.approvals_required, ai_assisted: ai.assisted, plan_sha256: planSha256, head_sha: input.head_sha ?? null },
     },
-    { actor: 'policy', action: 'status_changed', changeId: id, data: { from: null, to: status, reason: status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` } },
+    { actor: 'policy', action: 'status_changed', changeId: id, via: hints.via, data: { from: null, to: status, reason: status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` } },
   ];
   if (!(await insertChangeWithEffects(deps.database, { ...values, id }, now, events, deps.notifier.registrationMessages(change)))) {
-    const existing = await findChangeByExternalId(deps.database.db, input.source, input.external_id);
-    return { ok: true, created: false, change: existing! };
+    const existing = await findIntake(deps.database.db, input.source, input.external_id);
+    return { ok: true, created: false, conflict: existing!.inputSha256 !== inputSha256, change: existing!.change };
   }
-  return { ok: true, created: true, change };
+  return { ok: true, created: true, conflict: false, change };
 }

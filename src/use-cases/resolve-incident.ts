@@ -11,12 +11,12 @@ export type ResolveResult = { ok: true; resolved: boolean; view: IncidentView } 
  * Resolves an incident (resolved_at = now) and re-renders its broadcast with the duration.
  * Idempotent: resolving a resolved incident changes nothing and answers it as it is.
  */
-export async function resolveIncident(deps: Deps, key: string, actor: string): Promise<ResolveResult> {
+export async function resolveIncident(deps: Deps, key: string, actor: string, via?: string): Promise<ResolveResult> {
   return deps.database.db.transaction(async (tx) => {
     const incident = await findIncidentByKey(tx, key, { forUpdate: true });
     if (!incident) return { ok: false as const, code: 'not_found' as const, message: `There is no incident ${key}.` };
     if (incident.status === 'resolved') return { ok: true as const, resolved: false, view: await incidentView(tx, deps.config, incident) };
-    const after = await markResolved(deps, tx, incident, actor);
+    const after = await markResolved(deps, tx, incident, actor, via ? { via } : {});
     return { ok: true as const, resolved: true, view: await incidentView(tx, deps.config, after) };
   });
 }

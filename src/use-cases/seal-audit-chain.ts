@@ -1,4 +1,4 @@
-import { auditChainHead, gapStatus, sealAuditRows, tryLockAuditSealer, unsealedAuditRows } from '../db/repositories/audit.ts';
+import { auditChainHead, gapStatus, recordAuditGenesis, sealAuditRows, tryLockAuditSealer, unsealedAuditRows } from '../db/repositories/audit.ts';
 import { chainHash, GENESIS_HASH } from '../domain/audit-chain.ts';
 import type { Deps } from './ports.ts';
 
@@ -101,6 +101,8 @@ async function sealBatch(deps: Deps, o: Required<SealOptions>): Promise<BatchRes
       expected = row.id + 1;
     }
     await sealAuditRows(tx, sealed);
+    // The very first seal anchors the chain: verify insists the log starts at this row.
+    if (!head && sealed.length > 0) await recordAuditGenesis(tx, { id: sealed[0].id, hash: sealed[0].hash }, deps.clock.now());
     return { sealed: sealed.length, busy: false, full: stoppedAt === null && rows.length === o.batchSize, stoppedAt };
   });
 }

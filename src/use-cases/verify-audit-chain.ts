@@ -1,4 +1,4 @@
-import { auditChainHead, auditChainPage, unsealedAfterHead } from '../db/repositories/audit.ts';
+import { auditChainHead, auditChainPage, auditGenesisRecord, unsealedAfterHead } from '../db/repositories/audit.ts';
 import { ChainVerifier, type ChainBreak } from '../domain/audit-chain.ts';
 import type { Deps } from './ports.ts';
 import { sealAuditChain, SEALING_DELAY_MS } from './seal-audit-chain.ts';
@@ -32,7 +32,7 @@ export async function verifyAuditChain(deps: Deps, opts: { seal?: boolean; pageS
   const pageSize = opts.pageSize ?? 5_000;
   return deps.database.db.transaction(
     async (tx) => {
-      const verifier = new ChainVerifier();
+      const verifier = new ChainVerifier(await auditGenesisRecord(tx));
       let after = 0;
       for (;;) {
         const page = await auditChainPage(tx, after, pageSize);
@@ -40,6 +40,7 @@ export async function verifyAuditChain(deps: Deps, opts: { seal?: boolean; pageS
         after = page[page.length - 1].id;
         if (page.length < pageSize) break;
       }
+      verifier.finish();
       const head = await auditChainHead(tx);
       const pending = await unsealedAfterHead(tx, head?.id ?? 0);
       return {

@@ -5,7 +5,7 @@ import { buildChangeInput, loadPlan } from '../factories/change.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
 import { createTestDatabase, onRealPostgres } from '../support/db.ts';
 import { callApi, spawnApp, writeConfigFile, type AppProcess } from '../support/processes.ts';
-import { buttonsOf, cardsFor, textOf, waitFor } from '../support/slack.ts';
+import { buttonsOf, cardsFor, textOf, waitFor, workspaceUsers } from '../support/slack.ts';
 
 // Three app processes on one Postgres behave as one: cards once, escalation steps once, right final states.
 describe.runIf(onRealPostgres())('three replicas on one Postgres', () => {
@@ -14,7 +14,7 @@ describe.runIf(onRealPostgres())('three replicas on one Postgres', () => {
   const apps: AppProcess[] = [];
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ usergroups: { S0PAYSENIORS: [] } });
+    slack = await startFakeSlack({ usergroups: { S0PAYSENIORS: [] }, users: workspaceUsers() });
     db = await createTestDatabase();
     const config = writeConfigFile({ escalation: { schedule: '* * * * * *', remind_after: '3s', escalate_after: '6s', expire_after: '10s' } });
     const env = { DATABASE_URL: db.url!, COUNTERSIGN_CONFIG: config, SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_API_URL: slack.apiUrl };

@@ -4,7 +4,7 @@ import { buildChangeInput } from '../factories/change.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
 import { createTestDatabase, onRealPostgres } from '../support/db.ts';
 import { callApi, spawnApp, writeConfigFile } from '../support/processes.ts';
-import { buttonsOf, cardsFor, press, startSlackHarness, textOf, waitFor, waitForCard, type SlackHarness } from '../support/slack.ts';
+import { buttonsOf, cardsFor, press, startSlackHarness, textOf, waitFor, waitForCard, type SlackHarness, workspaceUsers } from '../support/slack.ts';
 
 describe('slow Slack', () => {
   let h: SlackHarness;
@@ -45,7 +45,7 @@ describe.runIf(onRealPostgres())('kill -9 during a sign-off', () => {
   let slack: SlackStandin;
   let db: Database & { url?: string };
   beforeAll(async () => {
-    slack = await startFakeSlack({ usergroups: { S0PAYSENIORS: [] } });
+    slack = await startFakeSlack({ usergroups: { S0PAYSENIORS: [] }, users: workspaceUsers() });
     db = await createTestDatabase();
   });
   afterAll(async () => {

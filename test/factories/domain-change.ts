@@ -28,6 +28,7 @@ export function buildChange(overrides: Partial<Change> = {}): Change {
     head_sha: '3f2a9c1d4e5b6a7c8d9e0f1a2b3c4d5e6f7a8b9c',
     plan_sha256: null,
     merged_at: null,
+    pr_updated_at: null,
     breakglass: null,
     diff: { files_changed: 3, additions: 120, deletions: 14, paths: ['src/payments/capture.ts', 'src/payments/retry.ts', 'test/capture.test.ts'] },
     infra: null,

@@ -45,7 +45,13 @@ export interface PullRequestOverrides {
   changedFiles?: number;
   additions?: number;
   deletions?: number;
+  /** `pull_request.updated_at`; default: later than every event built before (events are built in the order GitHub sends them). */
+  updatedAt?: string;
 }
+
+let eventClock = Date.parse('2026-11-02T09:00:00Z');
+/** A time later than the previous one: each event built is newer than the ones before it. */
+export const nextEventTime = (): string => new Date((eventClock += 1_000)).toISOString();
 
 /** A real `pull_request` payload with `action`, adjusted: repository, number, title, body, labels, head SHA, author… */
 export function pullRequestEvent(action: string, o: PullRequestOverrides = {}): Json {
@@ -78,6 +84,7 @@ export function pullRequestEvent(action: string, o: PullRequestOverrides = {}): 
   if (o.changedFiles !== undefined) pr.changed_files = o.changedFiles;
   if (o.additions !== undefined) pr.additions = o.additions;
   if (o.deletions !== undefined) pr.deletions = o.deletions;
+  pr.updated_at = o.updatedAt ?? nextEventTime();
   return e;
 }
 

@@ -181,6 +181,67 @@ describe('tampering', () => {
   });
 });
 
+describe('erasing the log', () => {
+  it('when someone runs TRUNCATE on the audit log (or on its genesis record), then Postgres refuses it', async () => {
+    await someFlows();
+    clock.advance(1_500);
+    await seal();
+    const before = (await rows()).length;
+    const refusal = (q: ReturnType<typeof sql>) => db.rows(q).then(() => 'accepted', (e: Error & { cause?: Error }) => e.cause?.message ?? e.message);
+    expect(await refusal(sql`truncate audit_events`)).toMatch(/audit_events is append-only \(TRUNCATE refused\)/);
+    expect(await refusal(sql`truncate audit_genesis`)).toMatch(/audit_genesis is append-only \(TRUNCATE refused\)/);
+    expect(await refusal(sql`delete from audit_genesis`)).toMatch(/audit_genesis is append-only \(DELETE refused\)/);
+    expect(await refusal(sql`update audit_genesis set first_id = 99`)).toMatch(/audit_genesis is append-only \(UPDATE refused\)/);
+    expect((await rows()).length).toBe(before);
+    expect((await verify()).body.ok).toBe(true);
+  });
+
+  it('when the first sealed row is the genesis, then the genesis record names it; the log emptied behind the triggers does not verify', async () => {
+    await someFlows();
+    clock.advance(1_500);
+    await seal();
+    const first = (await rows())[0];
+    const [genesis] = await db.rows<{ first_id: number; first_hash: string }>(sql`select first_id::int as first_id, first_hash from audit_genesis`);
+    expect(genesis).toEqual({ first_id: first.id, first_hash: first.hash });
+    await db.db.transaction(async (tx) => {
+      await tx.execute(sql`set local session_replication_role = replica`);
+      await tx.execute(sql`delete from audit_events`);
+    });
+    const res = await verify();
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ ok: false, first_broken: { id: first.id, reason: expect.stringMatching(/emptied/) } });
+  });
+
+  it('when the log is truncated behind the triggers and started afresh, then verify fails: the chain does not start at the first row ever written', async () => {
+    await someFlows();
+    clock.advance(1_500);
+    await seal();
+    await db.db.transaction(async (tx) => {
+      await tx.execute(sql`set local session_replication_role = replica`);
+      await tx.execute(sql`truncate audit_events restart identity`);
+    });
+    await someFlows();
+    clock.advance(1_500);
+    await seal();
+    const res = await verify();
+    expect(res.status).toBe(409);
+    expect(res.body.first_broken).toEqual({ id: 1, reason: expect.stringMatching(/not the row the log began with/) });
+  });
+
+  it('when the first rows are deleted behind the triggers, then verify names the row the chain now starts at', async () => {
+    await someFlows();
+    clock.advance(1_500);
+    await seal();
+    const all = await rows();
+    await db.db.transaction(async (tx) => {
+      await tx.execute(sql`set local session_replication_role = replica`);
+      await tx.execute(sql`delete from audit_events where id <= ${all[1].id}`);
+    });
+    const res = await verify();
+    expect(res.body.first_broken).toEqual({ id: all[2].id, reason: expect.stringMatching(new RegExp(`log began at row ${all[0].id}`)) });
+  });
+});
+
 describe('the contiguous-prefix rule', () => {
   it('when a row with a smaller id commits late, then the sealer waits for it instead of sealing past it', async () => {
     const old = new Date(clock.now().getTime() - 2_000); // older than the delay (1 s), younger than the gap grace (5 s)

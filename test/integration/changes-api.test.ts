@@ -70,14 +70,15 @@ describe('POST /api/changes', () => {
     expect(res.body.risk.level).toBe('low');
   });
 
-  it('when the same source and external_id arrive again, then the stored change comes back with 200 and no second change exists', async () => {
+  it('when the same source and external_id arrive again with the same body, then the stored change comes back with 200; another body is 409', async () => {
     const body = buildChangeInput({ external_id: 'same-1' });
     const first = await app.api('POST', '/api/changes', body);
-    const again = await app.api('POST', '/api/changes', { ...body, title: 'A different title this time' });
+    const again = await app.api('POST', '/api/changes', JSON.stringify(Object.fromEntries(Object.entries(body).reverse())));
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
     expect(again.body.key).toBe(first.body.key);
-    expect(again.body.title).toBe(first.body.title);
+    const other = await app.api('POST', '/api/changes', { ...body, title: 'A different title this time' });
+    expect(other).toMatchObject({ status: 409, body: { error: 'idempotency_conflict', key: first.body.key } });
     expect(await count('changes')).toBe(1);
   });
 

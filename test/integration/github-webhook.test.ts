@@ -6,7 +6,7 @@ import { recordSignOff } from '../../src/use-cases/record-sign-off.ts';
 import { buildChangeInput, loadPlan } from '../factories/change.ts';
 import { buildConfig } from '../factories/config.ts';
 import { deliver, pullRequestEvent, WEBHOOK_SECRET } from '../factories/github.ts';
-import { fakeClock, startTestApp, type TestApp } from '../support/app.ts';
+import { fakeClock, ONCALL_TOKEN, startTestApp, type TestApp } from '../support/app.ts';
 import { createTestDatabase, onRealPostgres, truncateAll } from '../support/db.ts';
 
 let app: TestApp;
@@ -399,9 +399,28 @@ describe('gate pinned to the artifact', () => {
 });
 
 describe('POST /api/changes/:key/breakglass', () => {
+  const breakglass = (key: string, body: unknown, headers: Record<string, string> = {}) => app.api('POST', `/api/changes/${key}/breakglass`, body, { authorization: `Bearer ${ONCALL_TOKEN}`, ...headers });
+
+  it('when the CI token (no breakglass scope) claims to be an allowed person, then 403 insufficient_scope and the gate stays shut', async () => {
+    const key = await openAiPr();
+    const res = await app.api('POST', `/api/changes/${key}/breakglass`, { by: 'U0CAROL', reason: 'trust me' });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ error: 'insufficient_scope', required_scope: 'breakglass' });
+    expect(res.body.message).toContain('"ci"');
+    expect((await gate(key)).status).toBe(202);
+  });
+
+  it('when an oncall token breaks the glass as U0CAROL, then the audit names U0CAROL and the token that really called', async () => {
+    const key = await openAiPr();
+    expect((await breakglass(key, { by: 'U0CAROL', reason: 'outage' })).status).toBe(200);
+    const events = (await detail(key)).history.filter((h: { action: string }) => h.action === 'break_glass' || h.action === 'status_changed');
+    expect(events.at(-1)).toMatchObject({ actor: 'U0CAROL', via: 'token:oncall' });
+    expect(events.find((e: { action: string }) => e.action === 'break_glass')).toMatchObject({ actor: 'U0CAROL', via: 'token:oncall' });
+  });
+
   it('when someone allowed breaks the glass with a reason, then the gate opens at once as approved_breakglass, and normal sign-off later makes it approved', async () => {
     const key = await openAiPr();
-    const res = await app.api('POST', `/api/changes/${key}/breakglass`, { by: 'U0CAROL', reason: 'checkout is down <!channel>' });
+    const res = await breakglass(key, { by: 'U0CAROL', reason: 'checkout is down <!channel>' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ key, status: 'approved_breakglass', breakglass: { by: 'U0CAROL', reason: 'checkout is down <!channel>', at: clock.now().toISOString() } });
     const g = await gate(key, `?sha=${SHA1}`);
@@ -413,23 +432,23 @@ describe('POST /api/changes/:key/breakglass', () => {
     // Retroactive review: a normal sign-off turns it into approved.
     expect(await approve(key, 'U0ALICE')).toMatchObject({ ok: true, decided: true, change: { status: 'approved' } });
     expect(await detail(key)).toMatchObject({ status: 'approved', breakglass: { by: 'U0CAROL' } });
-    const again = await app.api('POST', `/api/changes/${key}/breakglass`, { by: 'U0CAROL', reason: 'again' });
+    const again = await breakglass(key, { by: 'U0CAROL', reason: 'again' });
     expect(again).toMatchObject({ status: 409, body: { error: 'already_decided' } });
   });
 
   it('when someone not allowed tries, then 403 with the reason in the body; no reason is 400 naming reason; unknown change 404', async () => {
     const key = await openAiPr();
-    const denied = await app.api('POST', `/api/changes/${key}/breakglass`, { by: 'U0ALICE', reason: 'urgent' });
+    const denied = await breakglass(key, { by: 'U0ALICE', reason: 'urgent' });
     expect(denied.status).toBe(403);
     expect(denied.body).toMatchObject({ error: 'not_allowed' });
     expect(denied.body.message).toContain('break_glass.allowed');
-    const noReason = await app.api('POST', `/api/changes/${key}/breakglass`, { by: 'U0CAROL', reason: '   ' });
+    const noReason = await breakglass(key, { by: 'U0CAROL', reason: '   ' });
     expect(noReason.status).toBe(400);
     expect(noReason.body.issues.map((i: { path: string }) => i.path)).toEqual(['reason']);
-    const missing = await app.api('POST', `/api/changes/${key}/breakglass`, { by: 'U0CAROL' });
+    const missing = await breakglass(key, { by: 'U0CAROL' });
     expect(missing.body.issues.map((i: { path: string }) => i.path)).toEqual(['reason']);
-    expect((await app.api('POST', '/api/changes/CHG-999/breakglass', { by: 'U0CAROL', reason: 'x' })).status).toBe(404);
-    expect((await app.api('POST', `/api/changes/${key}/breakglass`, { by: 'U0CAROL', reason: 'x' }, { authorization: '' })).status).toBe(401);
+    expect((await breakglass('CHG-999', { by: 'U0CAROL', reason: 'x' })).status).toBe(404);
+    expect((await breakglass(key, { by: 'U0CAROL', reason: 'x' }, { authorization: '' })).status).toBe(401);
     expect((await gate(key)).status).toBe(202);
     expect((await detail(key)).history.map((h: { action: string }) => h.action)).toContain('break_glass_refused');
   });
@@ -437,8 +456,8 @@ describe('POST /api/changes/:key/breakglass', () => {
   it('when break-glass uses happened, then the stats list them and count the unreviewed ones', async () => {
     const a = await openAiPr({ number: 1 });
     const b = await openAiPr({ number: 2 });
-    await app.api('POST', `/api/changes/${a}/breakglass`, { by: 'U0CAROL', reason: 'outage' });
-    await app.api('POST', `/api/changes/${b}/breakglass`, { by: 'U0CAROL', reason: 'security fix' });
+    await breakglass(a, { by: 'U0CAROL', reason: 'outage' });
+    await breakglass(b, { by: 'U0CAROL', reason: 'security fix' });
     await approve(b, 'U0BOB');
     clock.advance(25 * 3_600_000);
     const stats = (await app.api('GET', '/api/stats?days=7')).body;

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChangeInput } from '../factories/change.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
 import { createTestDatabase } from '../support/db.ts';
-import { press, startSlackHarness, waitFor, waitForCard, type SlackHarness } from '../support/slack.ts';
+import { press, startSlackHarness, waitFor, waitForCard, type SlackHarness, workspaceUsers } from '../support/slack.ts';
 
 describe('an author known only by email', () => {
   let slack: SlackStandin;
   let h: SlackHarness;
   beforeAll(async () => {
-    slack = await startFakeSlack({ usergroups: { S0PAYSENIORS: [] }, users: [{ id: 'U0OUTSIDE', name: 'sam', email: 'sam@example.com' }] });
+    slack = await startFakeSlack({ usergroups: { S0PAYSENIORS: [] }, users: [...workspaceUsers(), { id: 'U0OUTSIDE', name: 'sam', email: 'sam@example.com' }] });
     h = await startSlackHarness({ database: await createTestDatabase(), slack });
   });
   afterAll(async () => {

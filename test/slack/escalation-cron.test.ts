@@ -4,7 +4,7 @@ import { buildChangeInput } from '../factories/change.ts';
 import { buildConfig } from '../factories/config.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
 import { createTestDatabase, onRealPostgres } from '../support/db.ts';
-import { buttonsOf, cardsFor, startSlackHarness, textOf, waitFor, type SlackHarness } from '../support/slack.ts';
+import { buttonsOf, cardsFor, startSlackHarness, textOf, waitFor, type SlackHarness, workspaceUsers } from '../support/slack.ts';
 
 // Two replicas on one Postgres, the real node-cron schedule at a one-second cadence, real time.
 describe.runIf(onRealPostgres())('escalation with the real schedule and two replicas', () => {
@@ -16,7 +16,7 @@ describe.runIf(onRealPostgres())('escalation with the real schedule and two repl
   let b: SlackHarness;
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ usergroups: { S0PAYSENIORS: [] } });
+    slack = await startFakeSlack({ usergroups: { S0PAYSENIORS: [] }, users: workspaceUsers() });
     db = await createTestDatabase();
     second = openPostgres(db.url!);
     a = await startSlackHarness({ database: db, slack, config, scheduler: true });

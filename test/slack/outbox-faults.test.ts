@@ -6,7 +6,7 @@ import { buildChangeInput } from '../factories/change.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
 import { createTestDatabase, onRealPostgres, truncateAll } from '../support/db.ts';
 import { callApi, spawnApp, writeConfigFile } from '../support/processes.ts';
-import { cardsFor, startSlackHarness, waitFor, type SlackHarness } from '../support/slack.ts';
+import { cardsFor, startSlackHarness, waitFor, type SlackHarness, workspaceUsers } from '../support/slack.ts';
 
 const PAY = 'C0PAYSEN';
 
@@ -16,7 +16,7 @@ describe('outbox under Slack faults (in-process)', () => {
   let slack: SlackStandin;
   beforeAll(async () => {
     db = await createTestDatabase();
-    slack = await startFakeSlack();
+    slack = await startFakeSlack({ users: workspaceUsers() });
     h = await startSlackHarness({ database: db, slack, keepDatabase: true });
   });
   afterAll(async () => {
@@ -95,7 +95,7 @@ describe.runIf(onRealPostgres())('a process killed between commit and delivery',
   let slack: SlackStandin;
   let db: Database & { url?: string };
   beforeAll(async () => {
-    slack = await startFakeSlack();
+    slack = await startFakeSlack({ users: workspaceUsers() });
     db = await createTestDatabase();
   });
   afterAll(async () => {

@@ -27,10 +27,16 @@ export async function createTestDatabase(): Promise<Database & { url?: string }>
   return Object.assign(openPostgres(url), { url });
 }
 
-/** Empties every table between tests (audit rows included: the trigger is bypassed for the truncate). */
+/**
+ * Empties every table between tests. The audit tables refuse TRUNCATE by trigger, so the test
+ * harness switches triggers off for its own transaction (replica mode, as a superuser may).
+ */
 export async function truncateAll(db: Database): Promise<void> {
   const { sql } = await import('drizzle-orm');
   const tables = await db.rows<{ tablename: string }>(sql`select tablename from pg_tables where schemaname = 'public'`);
   if (tables.length === 0) return;
-  await db.rows(sql.raw(`truncate ${tables.map((t) => `"${t.tablename}"`).join(', ')} restart identity cascade`));
+  await db.db.transaction(async (tx) => {
+    await tx.execute(sql`set local session_replication_role = replica`);
+    await tx.execute(sql.raw(`truncate ${tables.map((t) => `"${t.tablename}"`).join(', ')} restart identity cascade`));
+  });
 }

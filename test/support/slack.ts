@@ -3,7 +3,8 @@ import type { Database } from '../../src/db/client.ts';
 import type { Clock } from '../../src/domain/types.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { signSlackRequest } from '../../src/sandbox/slack-signing.ts';
-import { startFakeSlack, type SlackStandin, type StoredMessage } from '../fakes/fake-slack.ts';
+import { startFakeSlack, type SlackStandin, type StandinUser, type StoredMessage } from '../fakes/fake-slack.ts';
+import { TEST_CONFIG_RAW } from '../factories/config.ts';
 import { startTestApp, type TestApp } from './app.ts';
 
 export interface SlackHarness {
@@ -13,9 +14,19 @@ export interface SlackHarness {
   stop(): Promise<void>;
 }
 
+/** The people of the test config as the fake Slack workspace knows them (users.info answers their profile email). */
+export function workspaceUsers(): StandinUser[] {
+  return [...TEST_CONFIG_RAW.engineers, { slack: 'U0GRACE', github: 'grace', name: 'Grace' } as (typeof TEST_CONFIG_RAW.engineers)[number]].map((e) => ({
+    id: e.slack,
+    name: e.github ?? e.slack,
+    real_name: e.name,
+    email: e.email,
+  }));
+}
+
 /** The whole app in-process, in Slack HTTP mode, talking to a fake Slack over real HTTP. */
 export async function startSlackHarness(opts: { database: Database; clock?: Clock; slack?: SlackStandin; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean; config?: Config; scheduler?: boolean }): Promise<SlackHarness> {
-  const slack = opts.slack ?? (await startFakeSlack({ usergroups: { S0PAYSENIORS: ['U0GRACE'] } }));
+  const slack = opts.slack ?? (await startFakeSlack({ usergroups: { S0PAYSENIORS: ['U0GRACE'] }, users: workspaceUsers() }));
   const app = await startTestApp({
     database: opts.database,
     clock: opts.clock,

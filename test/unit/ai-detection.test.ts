@@ -1,11 +1,16 @@
 import { describe, it, expect } from 'vitest';
 import { detectAiAssistance, type AiDeclaration, type AiDetectionConfig } from '../../src/domain/ai-detection.ts';
-import { resolveAuthor } from '../../src/domain/authors.ts';
+import { resolveAuthor as resolveChecked } from '../../src/domain/authors.ts';
 import type { Commit, ResolvedAuthor } from '../../src/domain/types.ts';
 import { buildConfig } from '../factories/config.ts';
 
 const config = buildConfig();
 const detection = config.ai_detection;
+const resolveAuthor = (...a: Parameters<typeof resolveChecked>): ResolvedAuthor => {
+  const r = resolveChecked(...a);
+  if (!r.ok) throw new Error(r.message);
+  return r.author;
+};
 const human: ResolvedAuthor = resolveAuthor({ github: 'jdoe' }, config.engineers);
 
 const commit = (message: string, sha = 'abcdef1234567890'): Commit => ({ sha, message });

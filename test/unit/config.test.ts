@@ -337,15 +337,15 @@ describe('parseEnv', () => {
 describe('parseApiTokens', () => {
   it('when given two name:token pairs, then both are returned', () => {
     expect(parseApiTokens('a:tok12345,b:tok67890')).toEqual([
-      { name: 'a', token: 'tok12345' },
-      { name: 'b', token: 'tok67890' },
+      { name: 'a', token: 'tok12345', scopes: ['submit', 'read', 'deploy'] },
+      { name: 'b', token: 'tok67890', scopes: ['submit', 'read', 'deploy'] },
     ]);
   });
 
   it('when pairs have spaces and a trailing comma, then they are trimmed and the empty entry ignored', () => {
     expect(parseApiTokens(' ci : tok12345 , deploy:tok67890 ,')).toEqual([
-      { name: 'ci', token: 'tok12345' },
-      { name: 'deploy', token: 'tok67890' },
+      { name: 'ci', token: 'tok12345', scopes: ['submit', 'read', 'deploy'] },
+      { name: 'deploy', token: 'tok67890', scopes: ['submit', 'read', 'deploy'] },
     ]);
   });
 
@@ -354,8 +354,19 @@ describe('parseApiTokens', () => {
     expect(parseApiTokens('')).toEqual([]);
   });
 
-  it('when a token contains a colon, then only the first colon separates the name', () => {
-    expect(parseApiTokens('ci:abc:defghij')).toEqual([{ name: 'ci', token: 'abc:defghij' }]);
+  it('when an entry has scopes, then they are parsed; without scopes a token may not break the glass', () => {
+    expect(parseApiTokens('oncall:tok12345:breakglass+read,ops:tok67890:ADMIN')).toEqual([
+      { name: 'oncall', token: 'tok12345', scopes: ['breakglass', 'read'] },
+      { name: 'ops', token: 'tok67890', scopes: ['admin'] },
+    ]);
+    expect(parseApiTokens('ci:tok12345')[0].scopes).not.toContain('breakglass');
+  });
+
+  it('when a scope is unknown, or a name repeats, then the error names the entry and the scopes, never the token', () => {
+    expect(() => parseApiTokens('ci:tok12345:submit+root')).toThrow('COUNTERSIGN_API_TOKENS: entry 1 (ci): unknown scope "root"; scopes are submit, read, deploy, breakglass, admin');
+    expect(() => parseApiTokens('ci:tok12345,ci:tok67890')).toThrow(/entry 2 \(ci\): the name ci is used twice/);
+    expect(() => parseApiTokens('ci:abc:def:ghijkl')).toThrow(/entry 1 \(ci\) must be name:token or name:token:scope\+scope/);
+    expect(() => parseApiTokens('ci:tok12345:submit+root')).not.toThrow(/tok12345/);
   });
 
   it('when an entry has no colon, then the error names entry 1 and does not contain the entry text', () => {

@@ -102,6 +102,26 @@ describe('deploy/k8s manifests', () => {
     expect(env(container).map((e) => e.name)).not.toContain('SLACK_APP_TOKEN');
   });
 
+  it('every env entry has exactly one source, and each secret comes from the key of its own name', () => {
+    const sources = Object.fromEntries(
+      env(container).map((e) => [e.name, 'value' in e && 'valueFrom' in e ? 'both' : 'value' in e ? `value:${e.value}` : `secret:${e.valueFrom?.secretKeyRef?.key}`]),
+    );
+    expect(sources).toEqual({
+      PORT: 'value:3000',
+      HOST: 'value:0.0.0.0',
+      NODE_ENV: 'value:production',
+      LOG_LEVEL: 'value:info',
+      COUNTERSIGN_SANDBOX: 'value:off',
+      COUNTERSIGN_CONFIG: 'value:/etc/countersign/countersign.yml',
+      DATABASE_URL: 'secret:DATABASE_URL',
+      COUNTERSIGN_API_TOKENS: 'secret:COUNTERSIGN_API_TOKENS',
+      SLACK_BOT_TOKEN: 'secret:SLACK_BOT_TOKEN',
+      SLACK_SIGNING_SECRET: 'secret:SLACK_SIGNING_SECRET',
+      GITHUB_WEBHOOK_SECRET: 'secret:GITHUB_WEBHOOK_SECRET',
+      ...Object.fromEntries(env(container).filter((e) => !['PORT', 'HOST', 'NODE_ENV', 'LOG_LEVEL', 'COUNTERSIGN_SANDBOX', 'COUNTERSIGN_CONFIG', 'DATABASE_URL', 'COUNTERSIGN_API_TOKENS', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'GITHUB_WEBHOOK_SECRET'].includes(e.name)).map((e) => [e.name, 'unexpected'])),
+    });
+  });
+
   it('the Service selects the pods and maps port 80 to 3000', () => {
     const service = one('Service', 'countersign');
     expect(service.spec.type ?? 'ClusterIP').toBe('ClusterIP');

@@ -47,6 +47,14 @@ describe('gateFor with an artifact', () => {
     expect(sameArtifact(SHA, 'zzzzzzz')).toBe(false);
     expect(sameArtifact('', SHA)).toBe(false);
   });
+
+  it('when the stored SHA is an abbreviation, then nothing matches it, not even the full SHA it abbreviates (prefixes match one way only)', () => {
+    expect(sameArtifact(SHA.slice(0, 7), SHA)).toBe(false);
+    expect(sameArtifact(SHA.slice(0, 12), SHA.slice(0, 12))).toBe(false);
+    expect(sameArtifact(SHA, SHA.slice(0, 7))).toBe(true);
+    expect(sameArtifact(SHA, SHA.slice(0, 6))).toBe(false);
+    expect(gateFor('approved', { approvedSha: SHA.slice(0, 7), requestedSha: SHA }).httpStatus).toBe(409);
+  });
 });
 
 describe('new review rounds', () => {
@@ -60,9 +68,9 @@ describe('new review rounds', () => {
     expect(statusForNewRound('approved', 0)).toBe('approved');
   });
 
-  it('sameCommit compares ignoring case and abbreviations', () => {
+  it('sameCommit compares full SHAs ignoring case; an abbreviation is another commit', () => {
     expect(sameCommit(SHA, SHA.toUpperCase())).toBe(true);
-    expect(sameCommit(SHA, SHA.slice(0, 7))).toBe(true);
+    expect(sameCommit(SHA, SHA.slice(0, 7))).toBe(false);
     expect(sameCommit(SHA, OTHER)).toBe(false);
     expect(sameCommit(null, SHA)).toBe(false);
   });

@@ -9,7 +9,11 @@ import { loadPlan } from '../factories/change.ts';
 const config = buildConfig();
 const defaultPolicy: Policy = config.policy;
 
-const author = (github: string): ResolvedAuthor => resolveAuthor({ github }, config.engineers);
+const author = (github: string): ResolvedAuthor => {
+  const r = resolveAuthor({ github }, config.engineers);
+  if (!r.ok) throw new Error(r.message);
+  return r.author;
+};
 const junior = author('jdoe');
 const mid = author('mia-k');
 const senior = author('alice');

@@ -1,19 +1,27 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { StoredChainRow } from '../../domain/audit-chain.ts';
 import type { DbOrTx } from '../client.ts';
-import { auditEvents, type AuditRow } from '../schema.ts';
+import { auditEvents, auditGenesis, type AuditRow } from '../schema.ts';
 
 export interface AuditEvent {
+  /** Who acted: a Slack user id, a token name, `policy`, `escalation`… (a `by` a body claims is data, not this). */
   actor: string;
   action: string;
   changeId?: number | null;
   data?: Record<string, unknown>;
+  /** How the request came in (`token:<name>` for API calls); stored as `data.via` next to any claimed `by`. */
+  via?: string;
+}
+
+/** The event as stored: its data, with `via` when known. */
+export function auditData(e: AuditEvent): AuditEvent {
+  return e.via ? { ...e, data: { ...e.data, via: e.via } } : e;
 }
 
 /** Appends audit events; call it inside the transaction that makes the change it records. */
 export async function appendAudit(db: DbOrTx, at: Date, events: AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await db.insert(auditEvents).values(events.map((e) => ({ at, actor: e.actor, action: e.action, changeId: e.changeId ?? null, data: e.data ?? {} })));
+  await db.insert(auditEvents).values(events.map(auditData).map((e) => ({ at, actor: e.actor, action: e.action, changeId: e.changeId ?? null, data: e.data ?? {} })));
 }
 
 export interface HistoryEntry {
@@ -122,6 +130,17 @@ export async function gapStatus(tx: DbOrTx, fromId: number, toId: number, waitMs
   }
   const [seen] = await rowsOf<{ n: number }>(tx, sql`select count(*)::int as n from audit_events where id between ${fromId} and ${toId}`);
   return Number(seen.n) > 0 ? 'committed' : 'free';
+}
+
+/** The first row ever sealed, or null before the first seal. */
+export async function auditGenesisRecord(db: DbOrTx): Promise<{ id: number; hash: string } | null> {
+  const [r] = await db.select().from(auditGenesis).limit(1);
+  return r ? { id: Number(r.firstId), hash: r.firstHash } : null;
+}
+
+/** Records the first sealed row, once (write-once by trigger; a second call changes nothing). */
+export async function recordAuditGenesis(tx: DbOrTx, first: { id: number; hash: string }, at: Date): Promise<void> {
+  await tx.insert(auditGenesis).values({ id: 1, firstId: first.id, firstHash: first.hash, at }).onConflictDoNothing();
 }
 
 /** One page of the chain in id order, for verification. */

@@ -38,6 +38,27 @@ export async function reviseRisk(
     .where(eq(changes.id, id));
 }
 
+/** Moves `pr_updated_at` forward to the time of the GitHub event just applied (never back). */
+export async function notePullRequestTime(db: DbOrTx, id: number, at: Date): Promise<void> {
+  await db
+    .update(changes)
+    .set({ prUpdatedAt: sql`greatest(coalesce(${changes.prUpdatedAt}, ${at.toISOString()}::timestamptz), ${at.toISOString()}::timestamptz)` })
+    .where(eq(changes.id, id));
+}
+
+/**
+ * Reopens a cancelled change for a reopened pull request: review round `fromRound + 1` at `headSha`,
+ * in `status`, with the escalation ladder and the claim starting over. False when no longer cancelled.
+ */
+export async function reopenCancelled(db: DbOrTx, id: number, r: { fromRound: number; headSha: string; status: ChangeStatus; at: Date }): Promise<boolean> {
+  const done = await db
+    .update(changes)
+    .set({ round: r.fromRound + 1, headSha: r.headSha, status: r.status, decidedAt: r.status === 'pending' ? null : r.at, escalationStep: 0, claimedBy: null, claimedAt: null, updatedAt: r.at })
+    .where(and(eq(changes.id, id), eq(changes.round, r.fromRound), eq(changes.status, 'cancelled')))
+    .returning({ id: changes.id });
+  return done.length === 1;
+}
+
 /** Records the merge once; returns false when it was already recorded. */
 export async function markMerged(db: DbOrTx, id: number, mergedAt: Date, at: Date): Promise<boolean> {
   const done = await db

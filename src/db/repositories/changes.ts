@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import { changeKey, type Change } from '../../domain/change.ts';
 import type { ChangeStatus, SignOff } from '../../domain/types.ts';
 import type { Database, DbOrTx } from '../client.ts';
-import type { AuditEvent } from './audit.ts';
+import { auditData, type AuditEvent } from './audit.ts';
 import type { OutboxMessage } from './outbox.ts';
 import { changes, signOffs, type ChangeRow, type NewChangeRow, type SignOffRow } from '../schema.ts';
 
@@ -26,6 +26,7 @@ export function toChange(row: ChangeRow, rows: SignOffRow[]): Change {
     head_sha: row.headSha,
     plan_sha256: row.planSha256,
     merged_at: row.mergedAt,
+    pr_updated_at: row.prUpdatedAt,
     breakglass: row.breakglassAt && row.breakglassBy ? { by: row.breakglassBy, reason: row.breakglassReason ?? '', at: row.breakglassAt } : null,
     diff: row.diff,
     infra: row.infra,
@@ -70,6 +71,13 @@ export async function findChangeByExternalId(db: DbOrTx, source: string, externa
   return withSignOffs(db, row);
 }
 
+/** The change registered under an idempotency key, with the digest of the body that registered it. */
+export async function findIntake(db: DbOrTx, source: string, externalId: string): Promise<{ change: Change; inputSha256: string | null } | null> {
+  const [row] = await db.select().from(changes).where(and(eq(changes.source, source), eq(changes.externalId, externalId)));
+  const change = await withSignOffs(db, row);
+  return change ? { change, inputSha256: row.inputSha256 } : null;
+}
+
 /** Newest first (or oldest first), optionally by status, with their sign-offs. */
 export async function listChanges(db: DbOrTx, opts: { status?: ChangeStatus; limit: number; oldestFirst?: boolean }): Promise<Change[]> {
   const order = opts.oldestFirst ? [asc(changes.createdAt), asc(changes.id)] : [desc(changes.createdAt), desc(changes.id)];
@@ -102,10 +110,10 @@ export async function insertSignOff(db: DbOrTx, changeId: number, s: Omit<SignOf
   return rows.length === 1;
 }
 
-/** The owning team of a change, or null (a cheap read before eligibility is resolved). */
-export async function teamOfChange(db: DbOrTx, id: number): Promise<string | null> {
-  const [row] = await db.select({ team: changes.team }).from(changes).where(eq(changes.id, id));
-  return row?.team ?? null;
+/** The owning team and the author of a change, or null (a cheap read before eligibility and identity are resolved). */
+export async function teamOfChange(db: DbOrTx, id: number): Promise<{ team: string; author: Change['author'] } | null> {
+  const [row] = await db.select({ team: changes.team, author: changes.author }).from(changes).where(eq(changes.id, id));
+  return row ?? null;
 }
 
 /**
@@ -182,7 +190,7 @@ export async function insertChangeWithEffects(database: Database, row: NewChange
     a as (
       insert into audit_events (at, actor, action, change_id, data)
       select ${at.toISOString()}::timestamptz, e->>'actor', e->>'action', c.id, coalesce(e->'data', '{}'::jsonb)
-      from c, jsonb_array_elements(${JSON.stringify(events)}::jsonb) e),
+      from c, jsonb_array_elements(${JSON.stringify(events.map(auditData))}::jsonb) e),
     o as (
       insert into outbox (kind, group_key, channel, payload, next_attempt_at, created_at)
       select m->>'kind', m->>'groupKey', m->>'channel', m->'payload', now(), now()

@@ -56,7 +56,7 @@ export async function statsAggregates(database: Database, from: Date, to: Date) 
 
   const [deploys] = await database.rows<{ total: number; ungated: number; production: number }>(sql`
     select count(*)::int as total, count(*) filter (where ungated)::int as ungated,
-           count(*) filter (where environment = 'production')::int as production
+           count(*) filter (where lower(environment) = 'production')::int as production
     from deployments where deployed_at between ${f}::timestamptz and ${t}::timestamptz`);
 
   // Deployed changes: at least one production deployment in the window. Failed: confirmed as a cause of any incident.
@@ -64,7 +64,7 @@ export async function statsAggregates(database: Database, from: Date, to: Date) 
     select c.ai_assisted, count(*)::int as deployed,
            count(*) filter (where exists (select 1 from incident_causes ic where ic.change_id = c.id))::int as failed
     from changes c
-    where exists (select 1 from deployments d where d.change_id = c.id and d.environment = 'production'
+    where exists (select 1 from deployments d where d.change_id = c.id and lower(d.environment) = 'production'
                   and d.deployed_at between ${f}::timestamptz and ${t}::timestamptz)
     group by c.ai_assisted`);
 

@@ -14,6 +14,8 @@ const exportQuery = z.strictObject({
   format: z.enum(['json', 'csv'], { error: 'expected json or csv' }).default('json'),
 });
 
+const MAX_CSV_ACTOR = 100;
+
 export const AUDIT_CSV_COLUMNS = ['id', 'at', 'actor', 'action', 'change_id', 'data', 'prev_hash', 'hash'] as const;
 
 /**
@@ -42,7 +44,8 @@ export function registerAuditRoutes(server: HttpServer, deps: Deps): void {
     if (parsed.data.format === 'json') {
       return { status: 200, headers, body: { events, truncated: result.truncated, ...(result.next_from !== null && { next_from: result.next_from }) } };
     }
-    const rows: unknown[][] = [[...AUDIT_CSV_COLUMNS], ...events.map((e) => [e.id, e.at, e.actor, e.action, e.change_id, canonicalJson(e.data), e.prev_hash, e.hash])];
+    // Free-text actors (a `by` a body claimed) are cut to 100 characters in the sheet; the JSON export keeps them whole.
+    const rows: unknown[][] = [[...AUDIT_CSV_COLUMNS], ...events.map((e) => [e.id, e.at, e.actor.slice(0, MAX_CSV_ACTOR), e.action, e.change_id, canonicalJson(e.data), e.prev_hash, e.hash])];
     return {
       status: 200,
       headers: { ...headers, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="countersign-audit.csv"' },

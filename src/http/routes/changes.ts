@@ -26,7 +26,10 @@ const breakglassBody = z.strictObject({
   reason: z.string({ error: 'a reason is required' }).trim().min(1, 'a reason is required').max(MAX_BREAKGLASS_REASON),
 });
 
-const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional(), by: z.string().trim().min(1).max(100).optional() }).optional();
+/** A free-text `by` (who the caller says acted) is cut to 100 characters; the audit also records the real caller (`via`). */
+export const claimedBy = z.string().trim().min(1).max(2000).transform((s) => s.slice(0, 100));
+
+const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional(), by: claimedBy.optional() }).optional();
 
 /** The change intake API, the deploy gate and cancellation. */
 export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
@@ -35,11 +38,18 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
     if (body === undefined) throw badRequest([{ path: '(root)', message: 'expected a JSON object body' }]);
     const parsed = changeInputSchema.safeParse(body);
     if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
-    const result = await registerChange(deps, parsed.data, ctx.caller);
+    const result = await registerChange(deps, parsed.data, ctx.caller, { via: ctx.via });
     if (!result.ok) throw badRequest(result.issues);
+    if (result.conflict) {
+      throw new HttpError(409, {
+        error: 'idempotency_conflict',
+        key: result.change.key,
+        message: `${parsed.data.source} + ${parsed.data.external_id} already registered ${result.change.key} with a different body; send a new external_id for a different change`,
+      });
+    }
     if (result.created) ctx.log.info({ key: result.change.key, risk: result.change.risk.level, status: result.change.status }, 'change registered');
     return { status: result.created ? 201 : 200, body: presentChange(result.change) };
-  });
+  }, { maxBodyBytes: 'large' });
 
   server.route('GET', '/api/changes', async (ctx) => {
     const parsed = listQuery.safeParse(Object.fromEntries(ctx.query));
@@ -78,7 +88,7 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
     if (body === undefined) throw badRequest([{ path: '(root)', message: 'expected a JSON object body with by and reason' }]);
     const parsed = breakglassBody.safeParse(body);
     if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
-    const result = await breakGlass(deps, { key: ctx.params.key, by: parsed.data.by, reason: parsed.data.reason });
+    const result = await breakGlass(deps, { key: ctx.params.key, by: parsed.data.by, reason: parsed.data.reason, via: ctx.via });
     if (!result.ok) {
       if (result.code === 'not_found') throw notFound(`change ${ctx.params.key}`);
       if (result.code === 'not_allowed') throw new HttpError(403, { error: 'not_allowed', message: result.message });
@@ -87,12 +97,12 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
     }
     ctx.log.warn({ key: result.change.key, by: parsed.data.by, caller: ctx.caller }, 'break-glass: gate opened without sign-off');
     return { status: 200, body: presentChange(result.change) };
-  });
+  }, { scope: 'breakglass' });
 
   server.route('POST', '/api/changes/:key/cancel', async (ctx) => {
     const parsed = cancelBody.safeParse(await ctx.json());
     if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
-    const result = await cancelChange(deps, ctx.params.key, parsed.data?.by ?? ctx.caller, parsed.data?.reason);
+    const result = await cancelChange(deps, ctx.params.key, parsed.data?.by ?? ctx.caller, parsed.data?.reason, ctx.via);
     if (!result.ok) {
       if (result.code === 'not_found') throw notFound(`change ${ctx.params.key}`);
       throw new HttpError(409, { error: result.code, message: result.message });

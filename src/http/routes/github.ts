@@ -4,6 +4,7 @@ import { handlePullRequest, pullRequestEvent } from '../../use-cases/handle-gith
 import type { Deps } from '../../use-cases/ports.ts';
 import { badRequest, HttpError } from '../errors.ts';
 import type { HttpServer } from '../server.ts';
+import { rememberDelivery, seenDelivery } from '../../db/repositories/webhook-deliveries.ts';
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
@@ -35,6 +36,11 @@ export function registerGithubRoutes(server: HttpServer, deps: Deps, opts: { sec
       const event = header(ctx.req.headers['x-github-event']) ?? '';
       const delivery = header(ctx.req.headers['x-github-delivery'])?.slice(0, 100);
       if (event === 'ping') return { status: 200, body: { event, outcome: 'pong' } };
+      // A delivery applied before (a replay, or GitHub's "Redeliver") is answered, not applied again.
+      if (delivery && (await seenDelivery(deps.database.db, 'github', delivery))) {
+        ctx.log.info({ event: event.slice(0, 100), delivery }, 'github webhook: duplicate delivery');
+        return { status: 200, body: { event, outcome: 'duplicate_delivery', delivery } };
+      }
       if (event !== 'pull_request') {
         ctx.log.info({ event: event.slice(0, 100), delivery }, 'github webhook: event ignored');
         return { status: 202, body: { event, outcome: 'ignored', reason: 'only pull_request events are used' } };
@@ -43,11 +49,13 @@ export function registerGithubRoutes(server: HttpServer, deps: Deps, opts: { sec
       if (!parsed.success) throw badRequest(fieldIssues(parsed.error), 'the pull_request event is not readable');
       const result = await handlePullRequest(deps, parsed.data);
       if (result.outcome === 'invalid') throw badRequest(result.issues, 'the pull request cannot be registered');
+      if (delivery) await rememberDelivery(deps.database.db, 'github', delivery, deps.clock.now());
       ctx.log.info({ event, action: parsed.data.action, delivery, repo: parsed.data.repository.full_name, pr: parsed.data.pull_request.number, ...result }, 'github webhook');
       const status = result.outcome === 'registered' ? 201 : result.outcome === 'ignored' ? 202 : 200;
       return { status, body: { event, action: parsed.data.action, ...result } };
     },
-    { auth: false },
+    // GitHub caps webhook payloads at 25 MB.
+    { auth: false, maxBodyBytes: 25 * 1024 * 1024 },
   );
 }
 

@@ -10,18 +10,19 @@ import { recordDeployment } from '../../use-cases/record-deployment.ts';
 import { parseStatsDays, reportStats } from '../../use-cases/report-stats.ts';
 import { resolveIncident } from '../../use-cases/resolve-incident.ts';
 import { badRequest, notFound } from '../errors.ts';
+import { claimedBy } from './changes.ts';
 import { presentDeployment, presentIncident } from '../present-incidents.ts';
 import type { HttpServer, RequestContext } from '../server.ts';
 
 const isoDateTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time like 2026-11-02T10:00:00Z' }).transform((s) => new Date(s));
 const serviceName = z.string().min(1).max(100);
-const actor = z.string().trim().min(1).max(100).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+const actor = claimedBy.refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 // Postgres text cannot hold NUL characters; free text drops them, keys refuse them.
 const dropNul = (s: string) => s.replace(/\u0000/g, '');
 const noNul = (s: string) => !s.includes('\u0000');
 
 const deploymentBody = z.strictObject({
-  environment: z.string().transform(dropNul).pipe(z.string().trim().min(1, 'expected an environment like production').max(100)),
+  environment: z.string().transform(dropNul).pipe(z.string().trim().min(1, 'expected an environment like production').max(100)).transform((s) => s.toLowerCase()),
   service: serviceName.optional(),
   deployed_at: isoDateTime.optional(),
   status: z.enum(DEPLOYMENT_STATUSES, { error: `expected one of ${DEPLOYMENT_STATUSES.join(', ')}` }).default('succeeded'),
@@ -56,7 +57,7 @@ async function parseBody<T>(ctx: RequestContext, schema: z.ZodType<T>, required:
 export function registerIncidentRoutes(server: HttpServer, deps: Deps): void {
   server.route('POST', '/api/changes/:key/deployments', async (ctx) => {
     const body = await parseBody(ctx, deploymentBody, true);
-    const result = await recordDeployment(deps, ctx.params.key, body, ctx.caller);
+    const result = await recordDeployment(deps, ctx.params.key, body, ctx.caller, ctx.via);
     if (!result.ok) {
       if (result.code === 'not_found') throw notFound(`change ${ctx.params.key}`);
       throw badRequest(result.issues);
@@ -64,12 +65,12 @@ export function registerIncidentRoutes(server: HttpServer, deps: Deps): void {
     const d = result.deployment;
     ctx.log[d.ungated ? 'warn' : 'info']({ key: d.change_key, environment: d.environment, service: d.service, ungated: d.ungated }, 'deployment recorded');
     return { status: 201, body: presentDeployment(d) };
-  });
+  }, { scope: 'deploy' });
 
   server.route('POST', '/api/incidents', async (ctx) => {
     const body = await parseBody(ctx, incidentBody, true);
     const source = body.source ?? 'api';
-    const result = await declareIncident(deps, { ...body, source, external_id: body.external_id ?? null, declared_by: ctx.caller });
+    const result = await declareIncident(deps, { ...body, source, external_id: body.external_id ?? null, declared_by: ctx.caller, via: ctx.via });
     if (!result.ok) throw badRequest(result.issues);
     if (result.created) ctx.log.info({ key: result.view.incident.key, severity: body.severity, suspects: result.view.suspects.length }, 'incident declared');
     return { status: result.created ? 201 : 200, body: presentIncident(result.view) };
@@ -90,14 +91,14 @@ export function registerIncidentRoutes(server: HttpServer, deps: Deps): void {
 
   server.route('POST', '/api/incidents/:key/resolve', async (ctx) => {
     const body = await parseBody(ctx, resolveBody, false);
-    const result = await resolveIncident(deps, ctx.params.key, body?.by ?? ctx.caller);
+    const result = await resolveIncident(deps, ctx.params.key, body?.by ?? ctx.caller, ctx.via);
     if (!result.ok) throw notFound(`incident ${ctx.params.key}`);
     return { status: 200, body: presentIncident(result.view) };
   });
 
   server.route('POST', '/api/incidents/:key/links', async (ctx) => {
     const body = await parseBody(ctx, linkBody, true);
-    const result = await confirmCause(deps, { incident: ctx.params.key, change: body.change, by: body.by ?? ctx.caller });
+    const result = await confirmCause(deps, { incident: ctx.params.key, change: body.change, by: body.by ?? ctx.caller, via: ctx.via });
     if (!result.ok) {
       if (result.code === 'incident_not_found') throw notFound(`incident ${ctx.params.key}`);
       throw badRequest([{ path: 'change', message: `there is no change ${body.change}` }]);
@@ -108,7 +109,7 @@ export function registerIncidentRoutes(server: HttpServer, deps: Deps): void {
   // Alertmanager (webhook v4). Authenticated by bearer token like every /webhooks route (http_config.authorization).
   server.route('POST', '/webhooks/alertmanager', async (ctx) => {
     const body = await parseBody(ctx, alertmanagerPayload, true);
-    const outcome = await handleAlertmanager(deps, body, ctx.caller);
+    const outcome = await handleAlertmanager(deps, body, ctx.via);
     ctx.log.info({ groupKey: body.groupKey.slice(0, 200), ...outcome }, 'alertmanager notification');
     return { status: 200, body: outcome };
   });

@@ -6,7 +6,9 @@ import { buildChangeCard } from '../views/change-card.ts';
 import { buildChangeHelp, buildPendingList } from '../views/change-list.ts';
 import type { SlackMessage } from '../views/change-card.ts';
 import type { ListenerContext } from './context.ts';
-import { postDigest } from '../../use-cases/post-digest.ts';
+import { pendingDigest, postDigest } from '../../use-cases/post-digest.ts';
+import { buildDigest } from '../views/escalation.ts';
+import type { Change } from '../../domain/change.ts';
 import { setAway } from '../../use-cases/set-away.ts';
 import { cardChannel } from '../notifier.ts';
 import { parseStatsDays, reportStats } from '../../use-cases/report-stats.ts';
@@ -27,6 +29,14 @@ export function registerCommands(app: App, ctx: ListenerContext): void {
   });
 }
 
+/** A senior channel's (or the approvals channel's) own eligible seniors may post its digest for everyone. */
+async function maySeePublicDigest(ctx: ListenerContext, channel: string, user: string): Promise<boolean> {
+  const { config } = ctx.deps;
+  const teams = config.teams.filter((t) => cardChannel(config, { team: t.name }) === channel);
+  for (const t of teams) if ((await ctx.deps.reviewers.eligibleFor(t.name)).has(user)) return true;
+  return false;
+}
+
 /** Parses and answers `/change` text. */
 export async function changeCommand(ctx: ListenerContext, text: string, channel = '', user = ''): Promise<SlackMessage> {
   const words = text.trim().split(/\s+/).filter(Boolean);
@@ -44,10 +54,18 @@ export async function changeCommand(ctx: ListenerContext, text: string, channel 
     return { text: on ? 'You are marked away: new reviews are assigned to others (you can still sign off).' : 'Welcome back: you can be assigned reviews again.', blocks: [] };
   }
   if (verb === 'digest' && words.length === 1) {
-    const posted = await postDigest(ctx.deps, (c) => cardChannel(ctx.deps.config, c), { to: channel });
-    if (posted === 0) return { text: ':tada: Nothing is waiting for sign-off, so there is no digest to post.', blocks: [] };
-    ctx.nudge();
-    return { text: 'Posting the digest here.', blocks: [] };
+    const channelOf = (c: Change) => cardChannel(ctx.deps.config, c);
+    // Public only where cards live, asked by a senior who signs off there; elsewhere only the asker sees it.
+    if (await maySeePublicDigest(ctx, channel, user)) {
+      const posted = await postDigest(ctx.deps, channelOf, { to: channel });
+      if (posted === 0) return { text: ':tada: Nothing is waiting for sign-off here, so there is no digest to post.', blocks: [] };
+      ctx.nudge();
+      return { text: 'Posting the digest here.', blocks: [] };
+    }
+    const items = [...(await pendingDigest(ctx.deps, channelOf)).values()].flat().sort((a, b) => b.ageMs - a.ageMs);
+    if (items.length === 0) return { text: ':tada: Nothing is waiting for sign-off.', blocks: [] };
+    const digest = buildDigest(items);
+    return { text: digest.text, blocks: [...digest.blocks, { type: 'context', elements: [{ type: 'mrkdwn', text: 'Only you can see this. A senior can post the digest in a senior or approvals channel.' }] }] };
   }
   if (verb === 'stats' && words.length <= 2) {
     const days = parseStatsDays(words[1]);
