@@ -7,6 +7,7 @@ import { benchSweep } from './sweep.ts';
 import { benchIntake } from './intake.ts';
 import { benchSuspects } from './suspects.ts';
 import { benchOutboxDrain } from './outbox-drain.ts';
+import { benchPaths } from './paths.ts';
 import type { Figure } from './lib.ts';
 
 const only = process.argv.slice(2);
@@ -16,6 +17,7 @@ const benches: [string, () => Promise<Figure | Figure[]>][] = [
   ['sweep', benchSweep],
   ['suspects', benchSuspects],
   ['outbox', benchOutboxDrain],
+  ['paths', benchPaths],
 ];
 
 const figures: Figure[] = [];

@@ -49,6 +49,8 @@ export interface StartOptions {
   recovery?: { everyMs?: number; olderThanMs?: number };
   /** Outbox sender tuning (tests use short backoffs). */
   outbox?: { pollMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; postIntervalMs?: number; leaseMs?: number };
+  /** HTTP limits (tests use short timeouts): see ServerOptions. */
+  http?: { requestTimeoutMs?: number; headersTimeoutMs?: number; maxConnections?: number };
   /** The audit chain sealer (every 2 s); false turns it off (tests that seal by hand). */
   auditSealer?: false | { everyMs?: number };
 }
@@ -89,7 +91,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   const deps: Deps = { database, config, clock, reviewers: configReviewers(config), notifier: silentNotifier, incidents: silentIncidentNotifier, logger };
   let stopping = false;
   const metrics = createMetrics(database);
-  const server = new HttpServer({ logger, tokens, maxBodyBytes: env.COUNTERSIGN_MAX_BODY_BYTES, observe: metrics.observeRequest });
+  const server = new HttpServer({ logger, tokens, maxBodyBytes: env.COUNTERSIGN_MAX_BODY_BYTES, observe: metrics.observeRequest, ...opts.http });
   deps.notifier = metrics.instrument(silentNotifier);
   server.route('GET', '/metrics', async () => ({ status: 200, text: await metrics.registry.metrics(), headers: { 'content-type': metrics.registry.contentType } }), { auth: false });
   registerHealthRoutes(server, database, () => stopping, async () => ({ outbox: await outboxStats(database) }));
@@ -128,7 +130,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     server.allowOnlyHosts(LOOPBACK_HOSTS);
     const routes = registerSandboxRoutes(server, { standin, config, appEvents: () => `${appUrl}/slack/events`, apiToken: sandboxToken });
     sandbox = { standin, routes };
-    slackSettings = { botToken: 'xoxb-sandbox', signingSecret: standin.signingSecret, apiUrl: standin.apiUrl };
+    slackSettings = { botToken: 'xoxb-sandbox', signingSecret: standin.signingSecret, apiUrl: standin.apiUrl, bot: { botId: standin.botId, botUserId: standin.botUserId } };
   }
 
   if (slackSettings) {

@@ -39,16 +39,40 @@ export function checkGlob(glob: string): GlobCheck {
 
 /** A matcher for any of `globs` (case-insensitive); throws on a glob `checkGlob` refuses. */
 export function compileGlobs(globs: readonly string[]): (path: string) => boolean {
-  const compiled: Segment[][] = [];
+  const compiled: Compiled[] = [];
   for (const glob of globs) {
     const check = checkGlob(glob);
     if (!check.ok) throw new Error(`glob ${JSON.stringify(glob)} ${check.message}`);
-    for (const alt of expandBraces(glob)) compiled.push(parseGlob(alt));
+    for (const alt of expandBraces(glob)) compiled.push(withAnchors(parseGlob(alt)));
   }
   return (path: string) => {
     const segments = path.toLowerCase().split('/').filter(Boolean);
-    return compiled.some((g) => matchSegments(g, segments));
+    return compiled.some((g) => !quickReject(g, segments) && matchSegments(g.segments, segments));
   };
+}
+
+/** A parsed glob with what lets most paths be turned away before the full match. */
+interface Compiled {
+  segments: Segment[];
+  /** The first and last segments when they are not `**`: they must match the path's first and last segment. */
+  first: Token[] | null;
+  last: Token[] | null;
+  /** Segments without wildcards: the path must contain each of them as a segment. */
+  literals: string[];
+}
+
+function withAnchors(segments: Segment[]): Compiled {
+  const tokensOf = (s: Segment | undefined) => (s && s.kind === 'tokens' ? s.tokens : null);
+  const literals = segments.flatMap((s) => (s.kind === 'tokens' && s.tokens.every((t) => t.kind === 'lit') ? [s.tokens.map((t) => (t as { ch: string }).ch).join('')] : []));
+  return { segments, first: tokensOf(segments[0]), last: segments.length > 1 ? tokensOf(segments.at(-1)) : null, literals };
+}
+
+/** True when the path cannot match (cheap checks only); false means "run the full match". */
+function quickReject(g: Compiled, path: string[]): boolean {
+  if (path.length === 0) return g.segments.some((s) => s.kind === 'tokens');
+  if (g.first && !matchSegment(g.first, path[0])) return true;
+  if (g.last && !matchSegment(g.last, path[path.length - 1])) return true;
+  return g.literals.some((l) => !path.includes(l));
 }
 
 /** `{a,b}c` → `ac`, `bc` (nested braces too); a brace without a comma is literal. */
@@ -116,7 +140,7 @@ function parseSegment(s: string): Token[] {
     } else if (c === '?') tokens.push({ kind: 'any' });
     else if (c === '[') {
       const close = s.indexOf(']', i + 2);
-      if (close < 0) throw new Error(`has an unclosed "[" at position ${i + 1}`);
+      if (close < 0) throw new Error(`has an unclosed "[" in ${JSON.stringify(s)}`);
       let body = s.slice(i + 1, close);
       const negated = body.startsWith('!') || body.startsWith('^');
       if (negated) body = body.slice(1);

@@ -32,6 +32,7 @@ export function presentChange(c: Change, history?: HistoryEntry[]) {
     risk: c.risk,
     blast_radius: { count: c.blast_radius.length, services: c.blast_radius, summary: describeBlastRadius(c.blast_radius) },
     approvals_required: c.approvals_required,
+    round: c.round,
     assigned_to: c.assigned_to,
     approvals_received: countApprovals(c.sign_offs, c.round),
     approvals: c.sign_offs.map((s) => ({ reviewer: s.reviewer, decision: s.decision, reason: s.reason ?? undefined, at: s.at.toISOString(), round: s.round, head_sha: s.head_sha ?? null, plan_sha256: s.plan_sha256 ?? null, current: s.round === c.round })),

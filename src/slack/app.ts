@@ -10,6 +10,8 @@ export interface SlackSettings {
   signingSecret: string;
   appToken?: string;
   apiUrl?: string;
+  /** Known bot ids (the sandbox knows its own): Bolt then skips its auth.test call at construction. */
+  bot?: { botId: string; botUserId: string };
 }
 
 export interface SlackRuntime {
@@ -53,7 +55,7 @@ function boltLogger(log: Logger): BoltLogger {
 export function createSlackApp(settings: SlackSettings, ctx: ListenerContext, logger: Logger): SlackRuntime {
   const clientOptions = webClientOptions(settings.apiUrl);
   const client = new WebClient(settings.botToken, clientOptions);
-  const common = { token: settings.botToken, clientOptions, logger: boltLogger(logger), ignoreSelf: false };
+  const common = { token: settings.botToken, clientOptions, logger: boltLogger(logger), ignoreSelf: false, ...settings.bot };
   let app: App;
   let listener: RequestListener | null = null;
   if (settings.appToken) {

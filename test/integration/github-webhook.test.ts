@@ -260,6 +260,53 @@ describe('synchronize: new commits start a new review round', () => {
   });
 });
 
+describe('out-of-order and replayed deliveries', () => {
+  const SHA3 = 'c3d4e5f60718293a4b5c6d7e8f90123456789012';
+
+  it('when pushes A→B and B→C arrive out of order, then the older one is 202 stale_event and the head stays at C', async () => {
+    const key = await openAiPr();
+    const toB = pullRequestEvent('synchronize', { login: 'jdoe', labels: ['ai-assisted'], sha: SHA2 });
+    const toC = pullRequestEvent('synchronize', { login: 'jdoe', labels: ['ai-assisted'], sha: SHA3 });
+    expect((await send('pull_request', toC)).body.outcome).toBe('new_round');
+    const late = await send('pull_request', toB);
+    expect(late.status).toBe(202);
+    expect(late.body).toMatchObject({ outcome: 'ignored', reason: 'stale_event', change: key });
+    expect(await detail(key)).toMatchObject({ head_sha: SHA3, round: 2 });
+  });
+
+  it('when a delivery was lost, then a newer event still applies although its before is not the stored head', async () => {
+    const key = await openAiPr();
+    pullRequestEvent('synchronize', { sha: SHA2 }); // built (and sent by GitHub) but never delivered
+    const next = pullRequestEvent('synchronize', { login: 'jdoe', labels: ['ai-assisted'], sha: SHA3 });
+    next.before = SHA2;
+    expect((await send('pull_request', next)).body.outcome).toBe('new_round');
+    expect(await detail(key)).toMatchObject({ head_sha: SHA3 });
+  });
+
+  it('when the same delivery id comes again (a replay), then 200 duplicate_delivery and nothing is applied', async () => {
+    const opened = pullRequestEvent('opened', { login: 'jdoe', labels: ['ai-assisted'], sha: SHA1 });
+    const delivery = crypto.randomUUID();
+    expect((await send('pull_request', opened, { headers: { 'x-github-delivery': delivery } })).status).toBe(201);
+    const key = (await app.api('GET', '/api/changes')).body.changes[0].key;
+    expect((await send('pull_request', pullRequestEvent('closed', { sha: SHA1 }))).body.outcome).toBe('cancelled');
+    const replay = await send('pull_request', opened, { headers: { 'x-github-delivery': delivery } });
+    expect(replay).toMatchObject({ status: 200, body: { outcome: 'duplicate_delivery', delivery } });
+    expect(await detail(key)).toMatchObject({ status: 'cancelled', round: 1 });
+  });
+
+  it('when a closed pull request is reopened, then its cancelled change starts a new round in pending', async () => {
+    const key = await openAiPr();
+    expect((await send('pull_request', pullRequestEvent('closed', { sha: SHA1 }))).body.outcome).toBe('cancelled');
+    expect((await gate(key)).status).toBe(403);
+    const reopened = await send('pull_request', pullRequestEvent('reopened', { login: 'jdoe', labels: ['ai-assisted'], sha: SHA1 }));
+    expect(reopened).toMatchObject({ status: 200, body: { outcome: 'reopened', change: key } });
+    expect(await detail(key)).toMatchObject({ status: 'pending', round: 2, decided_at: null });
+    expect((await gate(key)).status).toBe(202);
+    expect((await approve(key, 'U0ALICE')).ok).toBe(true);
+    expect((await gate(key, `?sha=${SHA1}`)).status).toBe(200);
+  });
+});
+
 describe('labels, closing and merging', () => {
   it('when an approved low-risk change is labelled ai-assisted, then its risk rises and it is pending again; removing the label never lowers it', async () => {
     const opened = await send('pull_request', pullRequestEvent('opened', { login: 'jdoe', labels: [], body: null, sha: SHA1 }));

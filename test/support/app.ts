@@ -1,7 +1,7 @@
 import type { Config } from '../../src/config/schema.ts';
 import type { Database } from '../../src/db/client.ts';
 import type { Clock } from '../../src/domain/types.ts';
-import { start, type RunningApp } from '../../src/main.ts';
+import { start, type RunningApp, type StartOptions } from '../../src/main.ts';
 import { createLogger } from '../../src/logger.ts';
 import { buildConfig } from '../factories/config.ts';
 
@@ -21,7 +21,7 @@ export interface TestApp extends RunningApp {
 }
 
 /** Starts the whole app in-process on a free port, on the given database. */
-export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean; scheduler?: boolean }): Promise<TestApp> {
+export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean; scheduler?: boolean; http?: StartOptions['http'] }): Promise<TestApp> {
   const app = await start({
     env: { COUNTERSIGN_API_TOKENS: `ci:${API_TOKEN},other:other-token-123,oncall:${ONCALL_TOKEN}:breakglass+read`, HOST: '127.0.0.1', LOG_LEVEL: 'silent', COUNTERSIGN_SANDBOX: 'off', ...opts.env },
     config: opts.config ?? buildConfig(),
@@ -31,6 +31,7 @@ export async function startTestApp(opts: { database: Database; config?: Config; 
     port: 0,
     outbox: opts.outbox,
     scheduler: opts.scheduler ?? false,
+    http: opts.http,
   });
   const stopApp = app.stop;
   return Object.assign(app, {
