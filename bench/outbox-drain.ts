@@ -4,7 +4,7 @@ import { enqueue } from '../src/db/repositories/outbox.ts';
 import { createLogger } from '../src/logger.ts';
 import { SlackStandin } from '../src/sandbox/slack-standin.ts';
 import { webClientOptions } from '../src/slack/app.ts';
-import { OutboxKind } from '../src/slack/notifier.ts';
+import { outboxMessage } from '../src/delivery/messages.ts';
 import { OutboxSender } from '../src/slack/outbox-sender.ts';
 import { freshDatabase, type Figure } from './lib.ts';
 
@@ -20,7 +20,7 @@ export async function benchOutboxDrain(): Promise<Figure> {
   try {
     await database.migrate();
     const channels = Array.from({ length: CHANNELS }, (_, i) => `C0BENCH${i}`);
-    await enqueue(database.db, channels.flatMap((channel) => Array.from({ length: PER_CHANNEL }, (_, j) => ({ kind: OutboxKind.message, groupKey: `chan:${channel}`, channel, payload: { text: `post ${j}` } }))));
+    await enqueue(database.db, channels.flatMap((channel) => Array.from({ length: PER_CHANNEL }, (_, j) => outboxMessage('message', `chan:${channel}`, channel, { text: `post ${j}` }))));
     const sender = new OutboxSender({ database, client: new WebClient('xoxb-bench', webClientOptions(slack.apiUrl)), logger: createLogger('silent', { pretty: false }), render: async () => null, batchSize: 200 });
     const t0 = Date.now();
     sender.start();

@@ -6,6 +6,7 @@ import { parseApiTokens, parseEnv, type ApiToken, type Env } from './config/env.
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { databaseTarget, openDatabase, PROJECT_ROOT, type Database } from './db/client.ts';
+import { DataDirBusyError, lockDataDir, persistentToken } from './db/data-dir.ts';
 import { systemClock, type Clock } from './domain/types.ts';
 import { registerChangeRoutes } from './http/routes/changes.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
@@ -63,8 +64,9 @@ export interface RunningApp {
   sender: OutboxSender | null;
   /** The in-process Slack stand-in when running in sandbox mode. */
   sandbox: SlackStandin | null;
-  /** Set when no COUNTERSIGN_API_TOKENS was given: a token generated for this run. */
+  /** Set when no COUNTERSIGN_API_TOKENS was given: the generated token (kept in `generatedTokenFile` when embedded). */
   generatedToken: string | null;
+  generatedTokenFile: string | null;
   tokens: ApiToken[];
   stop(): Promise<void>;
 }
@@ -77,21 +79,55 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   // Before anything is opened: an exposed sandbox is refused outright.
   if (!env.SLACK_BOT_TOKEN && env.COUNTERSIGN_SANDBOX !== 'off') refuseExposedSandbox(env);
   let tokens = parseApiTokens(env.COUNTERSIGN_API_TOKENS);
-  let generatedToken: string | null = null;
-  if (tokens.length === 0) {
-    generatedToken = randomBytes(24).toString('base64url');
-    tokens = [{ name: 'local', token: generatedToken, scopes: ['admin'] }];
-  }
   const clock = opts.clock ?? systemClock;
+  const target = opts.database ? null : databaseTarget(env.DATABASE_URL, env.COUNTERSIGN_DATA_DIR ?? resolve(PROJECT_ROOT, '.data/pglite'));
+  const dataDir = target?.kind === 'pglite' ? target.dataDir : null;
+  const sandboxOn = !env.SLACK_BOT_TOKEN && env.COUNTERSIGN_SANDBOX !== 'off';
 
+  // The port first: a port in use is said plainly, before any database is opened.
+  const metricsBox: { observe?: (method: string, route: string, status: number, seconds: number) => void } = {};
+  const server = new HttpServer({ logger, tokens, maxBodyBytes: env.COUNTERSIGN_MAX_BODY_BYTES, observe: (...a) => metricsBox.observe?.(...a), ...opts.http });
+  // The sandbox is for trying Countersign on a laptop: it binds to loopback unless HOST says otherwise.
+  const host = env.HOST ?? (sandboxOn ? '127.0.0.1' : '0.0.0.0');
+  const requestedPort = opts.port ?? env.PORT;
+  const port = await server.listen(requestedPort, host).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') throw new StartupError(`Port ${requestedPort} is in use; set PORT=… (or stop the other process)`);
+    if (err.code === 'EACCES') throw new StartupError(`Port ${requestedPort} needs privileges this process does not have; set PORT to 1024 or above`);
+    throw err;
+  });
+  const cleanup: (() => Promise<void> | void)[] = [() => server.close(0)];
+  const undo = async () => {
+    for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => {});
+  };
+
+  let generatedToken: string | null = null;
+  let generatedTokenFile: string | null = null;
+  let releaseLock: (() => void) | undefined;
+  let database: Database;
+  try {
+    // Two processes on one embedded data directory would corrupt it: lock before opening.
+    if (dataDir) cleanup.push((releaseLock = lockDataDir(dataDir)));
+    if (tokens.length === 0) {
+      // Embedded installs keep their generated token, so a curl line or a CLI set up earlier keeps working.
+      const kept = dataDir ? persistentToken(dataDir) : null;
+      generatedTokenFile = kept?.file ?? null;
+      generatedToken = kept?.token ?? randomBytes(24).toString('base64url');
+      tokens = [{ name: 'local', token: generatedToken, scopes: ['admin'] }];
+      server.setTokens(tokens, kept ? `the token generated for this server, kept in ${kept.file} (printed by npm start), or set COUNTERSIGN_API_TOKENS` : 'the token printed at start (generated for this run), or set COUNTERSIGN_API_TOKENS');
+    }
+    database = opts.database ?? (await openDatabase(target!));
+    if (!opts.database) cleanup.push(() => database.close());
+    await database.migrate();
+  } catch (err) {
+    await undo();
+    throw err;
+  }
   const ownsDatabase = !opts.database;
-  const database = opts.database ?? (await openDatabase(databaseTarget(env.DATABASE_URL, env.COUNTERSIGN_DATA_DIR ?? resolve(PROJECT_ROOT, '.data/pglite'))));
-  await database.migrate();
 
   const deps: Deps = { database, config, clock, reviewers: configReviewers(config), notifier: silentNotifier, incidents: silentIncidentNotifier, logger };
   let stopping = false;
   const metrics = createMetrics(database);
-  const server = new HttpServer({ logger, tokens, maxBodyBytes: env.COUNTERSIGN_MAX_BODY_BYTES, observe: metrics.observeRequest, ...opts.http });
+  metricsBox.observe = metrics.observeRequest;
   deps.notifier = metrics.instrument(silentNotifier);
   server.route('GET', '/metrics', async () => ({ status: 200, text: await metrics.registry.metrics(), headers: { 'content-type': metrics.registry.contentType } }), { auth: false });
   registerHealthRoutes(server, database, () => stopping, async () => ({ outbox: await outboxStats(database) }));
@@ -116,13 +152,13 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   if (slackSettings && !slackSettings.signingSecret && !slackSettings.appToken) {
     throw new ConfigError('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
   }
-  if (!slackSettings && env.COUNTERSIGN_SANDBOX !== 'off') {
+  if (!slackSettings && sandboxOn) {
     // The page may only ever show a token made for this run, never a configured one.
     let sandboxToken = generatedToken;
     if (!sandboxToken) {
       sandboxToken = randomBytes(24).toString('base64url');
       tokens = [...tokens, { name: 'sandbox', token: sandboxToken, scopes: ['submit', 'read', 'deploy'] }];
-      server.setTokens(tokens);
+      server.setTokens(tokens, 'COUNTERSIGN_API_TOKENS (or the sandbox page, for its own token)');
     }
     const standin = new SlackStandin({ users: config.engineers.filter((e) => e.slack).map((e) => ({ id: e.slack!, name: e.github ?? e.slack!, real_name: e.name, email: e.email })) });
     await standin.start(0, '127.0.0.1');
@@ -150,9 +186,6 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     });
   }
 
-  // The sandbox is for trying Countersign on a laptop: it binds to loopback unless HOST says otherwise.
-  const host = env.HOST ?? (sandbox ? '127.0.0.1' : '0.0.0.0');
-  const port = await server.listen(opts.port ?? env.PORT, host);
   const url = `http://${host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host}:${port}`;
   appUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   await slack?.start();
@@ -162,6 +195,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   recovery?.start();
   const auditSealer = opts.auditSealer === false ? null : new AuditSealer(deps, opts.auditSealer);
   auditSealer?.start();
+  server.open();
   logger.info({ url, port, database: database.kind, slack: sandbox ? 'sandbox' : (slack?.mode ?? 'off') }, 'Countersign is listening');
   logger.flush();
 
@@ -173,6 +207,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     sender,
     sandbox: sandbox?.standin ?? null,
     generatedToken,
+    generatedTokenFile,
     tokens,
     async stop() {
       if (stopping) return;
@@ -190,9 +225,13 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       // A database handed in by the caller is the caller's to close.
       if (ownsDatabase) await database.close();
       await sandbox?.standin.stop();
+      releaseLock?.();
     },
   };
 }
+
+/** A start-up problem said in one line (a port in use, a data directory in use): no stack trace. */
+export class StartupError extends Error {}
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]', '::1'];
 
@@ -218,9 +257,18 @@ async function runCli(): Promise<void> {
   if (process.env.COUNTERSIGN_MIGRATE_ONLY === '1') {
     // For a migration job run once per release: apply migrations, then exit.
     const env = parseEnv(process.env);
-    const database = await openDatabase(databaseTarget(env.DATABASE_URL, env.COUNTERSIGN_DATA_DIR ?? resolve(PROJECT_ROOT, '.data/pglite')));
+    const target = databaseTarget(env.DATABASE_URL, env.COUNTERSIGN_DATA_DIR ?? resolve(PROJECT_ROOT, '.data/pglite'));
+    let release = () => {};
+    try {
+      if (target.kind === 'pglite' && target.dataDir) release = lockDataDir(target.dataDir);
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    const database = await openDatabase(target);
     await database.migrate();
     await database.close();
+    release();
     process.stdout.write('Countersign: migrations applied\n');
     return;
   }
@@ -232,14 +280,16 @@ async function runCli(): Promise<void> {
       process.stderr.write(`Countersign cannot start: ${err.message}\n`);
       process.exit(2);
     }
+    if (err instanceof StartupError || err instanceof DataDirBusyError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
     throw err;
   }
   if (app.sandbox) process.stdout.write(`Countersign sandbox: open ${app.url}/\n`);
   if (app.generatedToken) {
-    process.stdout.write(
-      `\nNo COUNTERSIGN_API_TOKENS set; generated an API token for this run:\n` +
-        `  curl -H "Authorization: Bearer ${app.generatedToken}" ${app.url}/api/changes\n\n`,
-    );
+    const where = app.generatedTokenFile ? `kept in ${app.generatedTokenFile}, the same at every start` : 'for this run';
+    process.stdout.write(`\nNo COUNTERSIGN_API_TOKENS set; the API token (${where}):\n  curl -H "Authorization: Bearer ${app.generatedToken}" ${app.url}/api/changes\n\n`);
   }
   // A bug in a library must not take the gate down: log it and keep serving.
   process.on('unhandledRejection', (err) => app.deps.logger.error({ err }, 'unhandled rejection'));

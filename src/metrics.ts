@@ -21,7 +21,8 @@ export function createMetrics(database: Database) {
     buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 3],
     registers: [registry],
   });
-  const outboxFailures = new Counter({ name: 'countersign_outbox_failures_total', help: 'Failed outbox deliveries by error', labelNames: ['kind', 'error'] as const, registers: [registry] });
+  const outboxFailures = new Counter({ name: 'countersign_outbox_failures_total', help: 'Failed outbox deliveries by kind and error class', labelNames: ['kind', 'error'] as const, registers: [registry] });
+  const outboxDead = new Counter({ name: 'countersign_outbox_dead_total', help: 'Outbox rows given up after a permanent Slack error, by kind', labelNames: ['kind'] as const, registers: [registry] });
   const outboxDelivered = new Counter({ name: 'countersign_outbox_delivered_total', help: 'Delivered outbox rows by kind', labelNames: ['kind'] as const, registers: [registry] });
   const timeToSignOff = new Histogram({
     name: 'countersign_time_to_sign_off_seconds',
@@ -76,10 +77,11 @@ export function createMetrics(database: Database) {
       httpDuration.observe({ method, route, status: String(status) }, seconds);
       if (route === '/slack') slackAck.observe(seconds);
     },
-    /** For the outbox sender's onResult. */
-    outboxResult(kind: string, outcome: string, error?: string) {
+    /** For the outbox sender's onResult; `reason` is a bounded code (rate_limited, http_error, network, slack_error, other). */
+    outboxResult(kind: string, outcome: string, reason?: string) {
       if (outcome === 'delivered') outboxDelivered.inc({ kind });
-      else if (outcome === 'failed' || outcome === 'rate_limited') outboxFailures.inc({ kind, error: (error ?? outcome).replace(/\s*\(.*$/, '').slice(0, 60) });
+      else if (outcome === 'dead') outboxDead.inc({ kind });
+      else if (outcome === 'failed' || outcome === 'rate_limited') outboxFailures.inc({ kind, error: reason ?? outcome });
     },
     /** Wraps a notifier so decisions and escalations are counted (without the domain knowing). */
     instrument(inner: ChangeNotifier): ChangeNotifier {

@@ -118,17 +118,26 @@ function readPlanFile(file: string): unknown {
   }
 }
 
-/** ` (rejected by U0ALICE: "no tests")`, best effort. */
+/** The parts of the change JSON the decision note reads; `*_name` are the person's name where the API gives one. */
+interface DecidedChange {
+  status?: string;
+  author?: { slack_id?: string | null; name?: string | null };
+  approvals?: { reviewer: string; reviewer_name?: string | null; decision: string; reason?: string; current?: boolean }[];
+  status_history?: { to: string; by: string; by_name?: string | null; reason?: string }[];
+}
+
+/** ` (rejected by Alice Ng: "no tests")`, best effort; the raw id only when the API gives no name. */
 async function decisionNote(server: Server, key: string): Promise<string> {
   try {
     const res = await call(server, 'GET', `/api/changes/${encodeURIComponent(key)}`, undefined, 10_000);
-    const c = res.body as { status?: string; approvals?: { reviewer: string; decision: string; reason?: string; current?: boolean }[]; status_history?: { to: string; by: string; reason?: string }[] } | null;
+    const c = res.body as DecidedChange | null;
     const rejection = c?.status === 'rejected' ? c.approvals?.filter((a) => a.decision === 'rejected' && a.current !== false).at(-1) : undefined;
     const last = c?.status_history?.at(-1);
     const by = rejection?.reviewer ?? last?.by;
     const reason = rejection?.reason ?? last?.reason;
     if (!by) return '';
-    return ` (${c?.status ?? last?.to} by ${by}${reason ? `: ${JSON.stringify(reason)}` : ''})`;
+    const name = (rejection ? rejection.reviewer_name : last?.by_name) || (c?.author?.slack_id === by ? c.author.name : null) || by;
+    return ` (${c?.status ?? last?.to} by ${name}${reason ? `: ${JSON.stringify(reason)}` : ''})`;
   } catch {
     return '';
   }

@@ -56,6 +56,8 @@ export const changes = pgTable(
     /** `pull_request.updated_at` of the last GitHub event applied: an older event is stale and ignored. */
     prUpdatedAt: ts('pr_updated_at'),
     createdAt: ts('created_at').notNull(),
+    /** When the current review round started (registration, new commits, a reopen): escalation counts from here. */
+    roundStartedAt: ts('round_started_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
     decidedAt: ts('decided_at'),
   },
@@ -67,7 +69,7 @@ export const changes = pgTable(
     index('changes_author_idx').on(t.authorSlackId, t.createdAt),
     // Reviewer load for assignment: a range scan per eligible senior, not a table scan per intake.
     index('changes_assigned_idx').on(t.assignedTo, t.assignedAt),
-    index('changes_escalation_due_idx').on(t.escalationStep, t.createdAt).where(sql`status = 'pending'`),
+    index('changes_escalation_round_due_idx').on(t.escalationStep, t.roundStartedAt).where(sql`status = 'pending'`),
   ],
 );
 
@@ -133,7 +135,7 @@ export type NewChangeRow = typeof changes.$inferInsert;
 export type SignOffRow = typeof signOffs.$inferSelect;
 export type AuditRow = typeof auditEvents.$inferSelect;
 
-export const outboxStatusEnum = pgEnum('outbox_status', ['pending', 'done']);
+export const outboxStatusEnum = pgEnum('outbox_status', ['pending', 'done', 'dead']);
 
 /**
  * Durable outbox: every Slack write is a row, inserted in the same transaction as the state change
@@ -155,8 +157,15 @@ export const outbox = pgTable(
     lockedUntil: ts('locked_until'),
     lockedBy: text('locked_by'),
     lastError: text('last_error'),
+    /**
+     * A previous attempt may have reached Slack without its answer being recorded (its lease ran out,
+     * or it timed out): look the message up by its metadata before posting again.
+     */
+    inDoubt: boolean('in_doubt').notNull().default(false),
     createdAt: ts('created_at').notNull(),
     deliveredAt: ts('delivered_at'),
+    /** Set when the row was given up after a permanent error (status `dead`): kept for inspection and retry. */
+    deadAt: ts('dead_at'),
   },
   (t) => [
     index('outbox_pending_idx').on(t.nextAttemptAt, t.id).where(sql`status = 'pending'`),
@@ -170,6 +179,14 @@ export const slackMessages = pgTable('slack_messages', {
   channel: text('channel').notNull(),
   ts: text('ts').notNull(),
   postedAt: ts('posted_at').notNull(),
+  /** `chat.getPermalink` of the message, fetched once after posting (links in escalations, digests and broadcasts). */
+  permalink: text('permalink'),
+});
+
+/** Per-channel pacing shared by every replica: the earliest time the next post to a channel may go out. */
+export const channelPacing = pgTable('channel_pacing', {
+  channel: text('channel').primaryKey(),
+  nextAllowedAt: ts('next_allowed_at').notNull(),
 });
 
 export type OutboxRow = typeof outbox.$inferSelect;

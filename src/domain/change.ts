@@ -41,6 +41,8 @@ export interface Change {
   assigned_to: string | null;
   submitted_by: string;
   created_at: Date;
+  /** When the current review round started: escalation (reminder, escalation, expiry) counts from here. */
+  round_started_at: Date;
   updated_at: Date;
   decided_at: Date | null;
   sign_offs: SignOff[];

@@ -103,7 +103,8 @@ export function isBusinessTime(bh: BusinessHours | null, timezone: string, at: D
 export interface EscalationSubject {
   status: ChangeStatus;
   risk_level: RiskLevel;
-  created_at: Date;
+  /** When the current review round started: the clock of every step. */
+  round_started_at: Date;
   escalation_step: EscalationStep;
 }
 
@@ -121,7 +122,7 @@ function highestPassed(t: EscalationTimings, ageMs: number): EscalationStep {
 /** The single step to take now (only the highest due one), or null; non-critical reminders/escalations wait for business hours, expiry never does. */
 export function dueStep(c: EscalationSubject, t: EscalationTimings, now: Date): EscalationStep | null {
   if (c.status !== 'pending') return null;
-  const highest = highestPassed(t, now.getTime() - c.created_at.getTime());
+  const highest = highestPassed(t, now.getTime() - c.round_started_at.getTime());
   if (highest <= c.escalation_step) return null;
   if (highest === STEP.expired || c.risk_level === 'critical') return highest;
   return isBusinessTime(t.businessHours, t.timezone, now) ? highest : null;
@@ -131,10 +132,10 @@ export function dueStep(c: EscalationSubject, t: EscalationTimings, now: Date): 
 export function nextStepAt(c: EscalationSubject, t: EscalationTimings): { step: EscalationStep; at: Date } | null {
   if (c.status !== 'pending' || c.escalation_step >= STEP.expired) return null;
   const step = (c.escalation_step + 1) as 1 | 2 | 3;
-  return { step, at: new Date(c.created_at.getTime() + thresholdMs(t, step)) };
+  return { step, at: new Date(c.round_started_at.getTime() + thresholdMs(t, step)) };
 }
 
-/** created_at cutoffs per step: a change with created_at <= cutoff has passed that step's threshold. */
+/** round_started_at cutoffs per step: a change whose round started at or before the cutoff has passed that step's threshold. */
 export function sweepThresholds(t: EscalationTimings, now: Date): { remindBefore: Date; escalateBefore: Date; expireBefore: Date } {
   const ms = now.getTime();
   return { remindBefore: new Date(ms - t.remindAfterMs), escalateBefore: new Date(ms - t.escalateAfterMs), expireBefore: new Date(ms - t.expireAfterMs) };

@@ -3,8 +3,17 @@ import type { Change } from '../domain/change.ts';
 import { countApprovals } from '../domain/sign-off.ts';
 import { describeBlastRadius } from '../domain/review-brief.ts';
 
-/** The API's JSON for a change. */
-export function presentChange(c: Change, history?: HistoryEntry[]) {
+/** A person's name from the config's engineers, by Slack id (null when unknown). */
+export type NameOf = (slackId: string) => string | null;
+
+/** Names by Slack id from `engineers` (for `reviewer_name` and `by_name`). */
+export function namesFrom(engineers: readonly { slack?: string; name?: string }[]): NameOf {
+  const byId = new Map(engineers.filter((e) => e.slack && e.name).map((e) => [e.slack!, e.name!]));
+  return (id) => byId.get(id) ?? null;
+}
+
+/** The API's JSON for a change. `nameOf` adds people's names next to their ids. */
+export function presentChange(c: Change, history?: HistoryEntry[], nameOf: NameOf = () => null) {
   return {
     key: c.key,
     status: c.status,
@@ -35,7 +44,7 @@ export function presentChange(c: Change, history?: HistoryEntry[]) {
     round: c.round,
     assigned_to: c.assigned_to,
     approvals_received: countApprovals(c.sign_offs, c.round),
-    approvals: c.sign_offs.map((s) => ({ reviewer: s.reviewer, decision: s.decision, reason: s.reason ?? undefined, at: s.at.toISOString(), round: s.round, head_sha: s.head_sha ?? null, plan_sha256: s.plan_sha256 ?? null, current: s.round === c.round })),
+    approvals: c.sign_offs.map((s) => ({ reviewer: s.reviewer, reviewer_name: nameOf(s.reviewer), decision: s.decision, reason: s.reason ?? undefined, at: s.at.toISOString(), round: s.round, head_sha: s.head_sha ?? null, plan_sha256: s.plan_sha256 ?? null, current: s.round === c.round })),
     escalation: { step: ['none', 'reminded', 'escalated', 'expired'][c.escalation_step], claimed_by: c.claimed_by, claimed_at: c.claimed_at?.toISOString() ?? null },
     submitted_by: c.submitted_by,
     created_at: c.created_at.toISOString(),
@@ -44,7 +53,7 @@ export function presentChange(c: Change, history?: HistoryEntry[]) {
     ...(history && {
       status_history: history
         .filter((h) => h.action === 'status_changed')
-        .map((h) => ({ from: h.data.from ?? null, to: h.data.to, by: h.actor, at: h.at.toISOString(), reason: h.data.reason ?? undefined })),
+        .map((h) => ({ from: h.data.from ?? null, to: h.data.to, by: h.actor, by_name: nameOf(h.actor), at: h.at.toISOString(), reason: h.data.reason ?? undefined })),
       history: history.map((h) => ({ at: h.at.toISOString(), actor: h.actor, action: h.action, ...h.data })),
     }),
   };

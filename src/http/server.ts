@@ -83,6 +83,8 @@ export class HttpServer {
   private accepting = true;
   private inFlight = 0;
   private tokens: readonly ApiToken[];
+  private tokenSource: string;
+  private ready = false;
   private allowedHosts: Set<string> | null = null;
 
   constructor(private readonly opts: ServerOptions) {
@@ -100,11 +102,18 @@ export class HttpServer {
     this.server.keepAliveTimeout = 5_000;
     this.server.maxConnections = opts.maxConnections ?? 1024;
     this.tokens = opts.tokens;
+    this.tokenSource = opts.tokenSource ?? 'COUNTERSIGN_API_TOKENS';
   }
 
-  /** Replaces the accepted API tokens (the sandbox adds one of its own). */
-  setTokens(tokens: readonly ApiToken[]): void {
+  /** Replaces the accepted API tokens (a generated one, the sandbox's own), and what a 401 says about where they come from. */
+  setTokens(tokens: readonly ApiToken[], source?: string): void {
     this.tokens = tokens;
+    if (source) this.tokenSource = source;
+  }
+
+  /** Starts answering routes: until then (the port is bound while the database opens) every request gets 503. */
+  open(): void {
+    this.ready = true;
   }
 
   /** Answers 421 to any request whose Host header names another host (DNS rebinding protection). */
@@ -167,6 +176,11 @@ export class HttpServer {
     if (!this.accepting) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://localhost');
     const log = this.opts.logger.child({ reqId: requestId });
+    if (!this.ready) {
+      send(res, { status: 503, body: { error: 'starting', message: 'Countersign is starting; retry in a moment' }, headers: { 'retry-after': '1' } });
+      req.resume();
+      return;
+    }
     if (this.allowedHosts && !this.allowedHosts.has(hostOf(req.headers.host))) {
       send(res, { status: 421, body: { error: 'host_not_allowed', message: `this server only answers requests for ${[...this.allowedHosts].join(', ')} (the sandbox is local only)` } });
       req.resume();
@@ -213,7 +227,7 @@ export class HttpServer {
       if (route.auth) {
         const token = authenticate(req.headers.authorization, this.tokens);
         if (!token) {
-          throw new HttpError(401, { error: 'unauthorized', message: `send Authorization: Bearer <token> with a token from ${this.opts.tokenSource ?? 'COUNTERSIGN_API_TOKENS'}` }, { 'www-authenticate': 'Bearer' });
+          throw new HttpError(401, { error: 'unauthorized', message: `send Authorization: Bearer <token> with ${this.tokenSource === 'COUNTERSIGN_API_TOKENS' ? 'a token from COUNTERSIGN_API_TOKENS' : this.tokenSource}` }, { 'www-authenticate': 'Bearer' });
         }
         if (!hasScope(token.scopes, route.scope)) {
           throw new HttpError(403, {

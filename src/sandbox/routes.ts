@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { fieldIssues } from '../config/issues.ts';
 import { badRequest } from '../http/errors.ts';
 import type { HttpServer, RequestContext } from '../http/server.ts';
+import { cardChannel } from '../slack/notifier.ts';
 import { buildPresets } from './presets.ts';
 import type { SlackStandin } from './slack-standin.ts';
 
@@ -28,7 +29,10 @@ export function sandboxChannels(config: Config, me: string): { id: string; name:
 
 const userId = z.string().regex(/^[UW][A-Z0-9]+$/, 'expected a user id from the config');
 const channelId = z.string().regex(/^[CGD][A-Z0-9]+$/, 'expected a channel id');
-const actionBody = z.strictObject({ user: userId, channel: channelId, message_ts: z.string().max(40).optional(), action_id: z.string().min(1).max(255), block_id: z.string().min(1).max(255), value: z.string().max(2000).optional() });
+// A click is on a message (channel + message_ts) or in a view (view_id: the person's App Home or open modal).
+const actionBody = z.strictObject({ user: userId, channel: channelId.optional(), message_ts: z.string().max(40).optional(), view_id: z.string().min(1).max(40).optional(), action_id: z.string().min(1).max(255), block_id: z.string().min(1).max(255), value: z.string().max(2000).optional() })
+  .refine((b) => b.channel || b.view_id, { path: ['channel'], message: 'give the channel of the message clicked, or the view_id of the view' });
+const homeBody = z.strictObject({ user: userId });
 const commandBody = z.strictObject({ user: userId, channel: channelId, text: z.string().trim().regex(/^\/(change|incident)\b/, 'only /change and /incident are understood').max(3000) });
 const viewBody = z.strictObject({ user: userId, view_id: z.string().min(1).max(40), values: z.record(z.string(), z.record(z.string(), z.string().max(3000).nullable())).default({}) });
 const closeBody = z.strictObject({ user: userId, view_id: z.string().min(1).max(40) });
@@ -48,6 +52,8 @@ export function registerSandboxRoutes(server: HttpServer, opts: { standin: Slack
   const { standin, config } = opts;
   const people = config.engineers.filter((e) => e.slack).map((e) => ({ id: e.slack!, name: e.name ?? e.github ?? e.slack!, level: e.level }));
   const known = new Set(people.map((p) => p.id));
+  // Where each team's approval cards go (its senior channel, else the approvals channel), so the page can follow a submit.
+  const cardChannels = { teams: Object.fromEntries(config.teams.map((t) => [t.name, cardChannel(config, { team: t.name })])), fallback: config.slack.approvals_channel };
   const mustKnow = (user: string) => {
     if (!known.has(user)) throw badRequest([{ path: 'user', message: `unknown person ${user}; pick one from the config's engineers` }]);
   };
@@ -70,17 +76,38 @@ export function registerSandboxRoutes(server: HttpServer, opts: { standin: Slack
       ephemerals[c.id] = standin.ephemeralsFor(me).filter((e) => e.channel === c.id).map(({ ts, text, blocks }) => ({ ts, text, blocks }));
     }
     const modal = standin.views.filter((v) => !v.closed && v.user === me).at(-1);
+    const home = standin.homes.get(me);
     return {
       status: 200,
       headers: { 'cache-control': 'no-store' },
-      body: { me, people, channels, messages, ephemerals, modal: modal ? { id: modal.id, view: modal.view } : null, api: { token: opts.apiToken }, presets: buildPresets(config) },
+      body: {
+        me, people, bot: { id: standin.botUserId, name: 'Countersign' }, channels, messages, ephemerals,
+        modal: modal ? { id: modal.id, view: modal.view } : null, home: home ? { id: home.id, view: home.view } : null,
+        card_channels: cardChannels, api: { token: opts.apiToken }, presets: buildPresets(config),
+      },
     };
   }, { auth: false });
 
   server.route('POST', '/sandbox/api/action', async (ctx) => {
     const b = await parse(ctx, actionBody);
     mustKnow(b.user);
-    const r = await standin.sendAction(opts.appEvents(), { user_id: b.user, channel_id: b.channel, message_ts: b.message_ts, action: { action_id: b.action_id, block_id: b.block_id, value: b.value } });
+    const action = { action_id: b.action_id, block_id: b.block_id, value: b.value };
+    if (b.view_id && !b.message_ts) {
+      const mine = standin.homes.get(b.user)?.id === b.view_id || standin.views.some((v) => v.id === b.view_id && !v.closed && v.user === b.user);
+      if (!mine) return { status: 409, body: { ok: false, error: 'that view is no longer open' } };
+      const r = await standin.sendAction(opts.appEvents(), { user_id: b.user, view_id: b.view_id, action });
+      return { status: 200, body: { ok: r.status === 200, status: r.status } };
+    }
+    if (!b.channel) throw badRequest([{ path: 'channel', message: 'a click on a message needs its channel' }]);
+    const r = await standin.sendAction(opts.appEvents(), { user_id: b.user, channel_id: b.channel, message_ts: b.message_ts, action });
+    return { status: 200, body: { ok: r.status === 200, status: r.status } };
+  }, { auth: false });
+
+  // Opening the Home tab: Slack sends the app `app_home_opened`, and the app publishes the Home with views.publish.
+  server.route('POST', '/sandbox/api/home', async (ctx) => {
+    const b = await parse(ctx, homeBody);
+    mustKnow(b.user);
+    const r = await standin.openHome(opts.appEvents(), b.user);
     return { status: 200, body: { ok: r.status === 200, status: r.status } };
   }, { auth: false });
 

@@ -16,7 +16,7 @@ export interface StandinOptions {
   users?: StandinUser[];
   /** Usergroup id → member user ids, for `usergroups.users.list`. */
   usergroups?: Record<string, string[]>;
-  /** Secret that signs deliveries to an app (`sendCommand`, `sendAction`, `sendViewSubmission`). */
+  /** Secret that signs deliveries to an app (`sendCommand`, `sendAction`, `sendViewSubmission`, `sendEvent`). */
   signingSecret?: string;
 }
 
@@ -66,14 +66,22 @@ export interface SubmittedView {
   state: { values: Record<string, Record<string, { type: string; value: string | null }>> };
 }
 
-/** A button click as `sendAction` takes it; `message_ts` names the stored message clicked, `view` a modal's view. */
+/**
+ * A button click as `sendAction` takes it: on a stored message (`channel_id` + `message_ts`), or in a
+ * view: `view_id` names a stored App Home or open modal, `view` passes a view object as it is.
+ */
 export interface ClickedAction {
   user_id: string;
-  channel_id: string;
+  /** The clicked message's channel; a click in a view has none. */
+  channel_id?: string;
   message_ts?: string;
   action: { action_id: string; block_id: string; value?: string };
+  view_id?: string;
   view?: unknown;
 }
+
+/** An Events API event as `sendEvent` takes it (`event_ts` is filled in). */
+export interface SentEvent { type: string; user?: string; channel?: string; [field: string]: unknown }
 
 type Args = Record<string, unknown>;
 type Method = (args: Args) => Args;
@@ -93,7 +101,7 @@ function fail(error: string): never {
 /**
  * An in-process stand-in for Slack's Web API on node:http. Point the real WebClient at `apiUrl`.
  * It records every call, injects faults, hosts response_urls, and can deliver signed slash
- * commands, button clicks and view submissions to an app the way Slack does.
+ * commands, button clicks, view submissions and events (App Home opened) to an app the way Slack does.
  */
 export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
   readonly botUserId: string;
@@ -112,6 +120,8 @@ export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
   private readonly usergroups: Record<string, string[]>;
   private readonly responseUrls = new Map<string, { context: ResponseContext; uses: number }>();
   private readonly triggers = new Map<string, string>();
+  /** Channels the bot joined with conversations.join. */
+  readonly joined = new Set<string>();
   private faults: { remaining: number; fault: Fault; method?: string }[] = [];
   private latencyMs = 0;
   private lastMicros = 0;
@@ -131,6 +141,9 @@ export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
     ['usergroups.users.list', (a) => ({ users: this.usergroups[str(a, 'usergroup') ?? ''] ?? fail('no_such_subteam') })],
     ['users.info', (a) => ({ user: this.userOut(this.users.get(str(a, 'user') ?? '') ?? fail('user_not_found')) })],
     ['users.lookupByEmail', (a) => ({ user: this.userOut([...this.users.values()].find((u) => u.email && u.email === str(a, 'email')) ?? fail('users_not_found')) })],
+    ['conversations.join', (a) => this.joinConversation(a)],
+    ['conversations.history', (a) => this.history(a)],
+    ['chat.getPermalink', (a) => this.permalink(a)],
   ]);
 
   constructor(opts: StandinOptions = {}) {
@@ -220,6 +233,7 @@ export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
     this.homes.clear();
     this.responseUrls.clear();
     this.triggers.clear();
+    this.joined.clear();
     this.faults = [];
     this.latencyMs = 0;
   }
@@ -273,28 +287,50 @@ export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
     return postSigned(appUrl, this.signingSecret, new URLSearchParams(fields).toString());
   }
 
-  /** Delivers a button click (`block_actions`) to an app, signed. With `message_ts`, the stored message is included. */
+  /**
+   * Delivers a button click (`block_actions`) to an app, signed. On a message, the stored message and a
+   * response_url are included; in a view (App Home or modal), the view is, and, as with Slack, neither a
+   * channel nor a response_url.
+   */
   async sendAction(appUrl: string, p: ClickedAction): Promise<AppReply> {
-    const channel = dmFor(p.channel_id);
+    const stored = p.view_id ? this.findView(p.view_id) ?? fail('view_not_found') : undefined;
+    const view = stored ? this.viewOut(stored) : asRecord(p.view);
+    const base = { ...this.envelope('block_actions', p.user_id), state: { values: {} } };
+    if (view && !p.message_ts) {
+      const element = findElement(Array.isArray(view.blocks) ? view.blocks : undefined, p.action);
+      return this.deliver(appUrl, { ...base, container: { type: 'view', view_id: view.id }, view, actions: [this.actionOut(p.action, element)] });
+    }
+    const channel = dmFor(p.channel_id ?? fail('channel_not_found'));
     const original = p.message_ts ? this.findMessage(channel, p.message_ts) : undefined;
     const ephemeral = p.message_ts && !original ? this.ephemerals.find((e) => e.channel === channel && e.ts === p.message_ts) : undefined;
     const element = findElement(original?.blocks ?? ephemeral?.blocks, p.action);
-    const container = p.view && !p.message_ts
-      ? { type: 'view', view_id: asRecord(p.view)?.id }
-      : { type: 'message', message_ts: p.message_ts, channel_id: channel, is_ephemeral: Boolean(ephemeral) };
     return this.deliver(appUrl, {
-      ...this.envelope('block_actions', p.user_id),
-      container,
+      ...base,
+      container: { type: 'message', message_ts: p.message_ts, channel_id: channel, is_ephemeral: Boolean(ephemeral) },
       channel: { id: channel, name: channelName(channel) },
       ...(original ? { message: this.messageOut(original) } : {}),
-      ...(p.view ? { view: p.view } : {}),
-      state: { values: {} },
+      ...(view ? { view } : {}),
       response_url: this.createResponseUrl({ channel, user: p.user_id, message_ts: p.message_ts }),
-      actions: [{
-        type: 'button', ...(element?.text ? { text: element.text } : {}),
-        action_id: p.action.action_id, block_id: p.action.block_id, value: p.action.value ?? element?.value, action_ts: this.nextTs(),
-      }],
+      actions: [this.actionOut(p.action, element)],
     });
+  }
+
+  /** Delivers an Events API `event_callback` to an app, signed, as Slack's JSON POST. */
+  async sendEvent(appUrl: string, event: SentEvent): Promise<AppReply> {
+    const body = {
+      token: VERIFICATION_TOKEN, team_id: this.teamId, api_app_id: APP_ID, type: 'event_callback',
+      event: { ...event, event_ts: this.nextTs() },
+      event_id: `Ev${randomBytes(6).toString('hex').toUpperCase()}`, event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ enterprise_id: null, team_id: this.teamId, user_id: this.botUserId, is_bot: true, is_enterprise_install: false }],
+      is_ext_shared_channel: false,
+    };
+    return postSigned(appUrl, this.signingSecret, JSON.stringify(body), 'application/json');
+  }
+
+  /** A person opens the app's Home tab: `app_home_opened` with `tab: 'home'`, carrying the Home last published for them. */
+  async openHome(appUrl: string, userId: string): Promise<AppReply> {
+    const home = this.homes.get(userId);
+    return this.sendEvent(appUrl, { type: 'app_home_opened', user: userId, channel: dmFor(userId), tab: 'home', ...(home ? { view: this.viewOut(home) } : {}) });
   }
 
   /**
@@ -498,6 +534,11 @@ export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
     else this.storeEphemeral({ channel, user, text, blocks, thread_ts });
   }
 
+  /** A published App Home, or a modal that is still open. */
+  private findView(id: string): StoredView | undefined {
+    return [...this.homes.values()].find((h) => h.id === id) ?? this.views.find((v) => v.id === id && !v.closed);
+  }
+
   private findMessage(channel: string, ts: string): StoredMessage | undefined {
     return this.messages.find((m) => m.channel === channel && m.ts === ts);
   }
@@ -520,6 +561,37 @@ export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
 
   // ——— response shapes ———
 
+  /** Public channels (C…) can be joined; private ones (G…) cannot, like Slack. */
+  private joinConversation(a: Args): Args {
+    const channel = str(a, 'channel') ?? fail('channel_not_found');
+    if (!channel.startsWith('C')) fail('method_not_supported_for_channel_type');
+    this.joined.add(channel);
+    return { channel: { id: channel, is_member: true } };
+  }
+
+  /** Top-level messages of a channel, newest first, after `oldest`; metadata only with `include_all_metadata`; paged by `cursor`. */
+  private history(a: Args): Args {
+    const channel = dmFor(str(a, 'channel') ?? fail('channel_not_found'));
+    const oldest = Number(str(a, 'oldest') ?? 0);
+    const limit = Math.min(Number(str(a, 'limit') ?? 100), 1000);
+    const offset = Number(str(a, 'cursor') ?? 0);
+    const withMetadata = truthy(a.include_all_metadata);
+    const all = this.messages.filter((m) => m.channel === channel && !m.thread_ts && Number(m.ts) > oldest).reverse();
+    const page = all.slice(offset, offset + limit).map((m) => {
+      const { metadata, ...rest } = this.messageOut(m);
+      return withMetadata && metadata ? { ...rest, metadata } : rest;
+    });
+    const more = offset + limit < all.length;
+    return { messages: page, has_more: more, response_metadata: { next_cursor: more ? String(offset + limit) : '' } };
+  }
+
+  private permalink(a: Args): Args {
+    const channel = dmFor(str(a, 'channel') ?? fail('channel_not_found'));
+    const ts = str(a, 'message_ts') ?? fail('message_not_found');
+    if (!this.findMessage(channel, ts)) fail('message_not_found');
+    return { channel, permalink: `https://${TEAM_DOMAIN}.slack.com/archives/${channel}/p${ts.replace('.', '')}` };
+  }
+
   private messageOut(m: StoredMessage): Args {
     const { channel: _channel, edits: _edits, ...rest } = m;
     return { type: 'message', ...rest, bot_id: this.botId, app_id: APP_ID, team: this.teamId };
@@ -527,6 +599,14 @@ export class SlackStandin extends EventEmitter<{ change: [StandinChange] }> {
 
   private viewOut(v: StoredView): Args {
     return { id: v.id, team_id: this.teamId, state: { values: {} }, hash: randomBytes(8).toString('hex'), private_metadata: '', callback_id: '', app_id: APP_ID, bot_id: this.botId, ...v.view };
+  }
+
+  /** A clicked button as `actions[]` carries it; text and value come from the stored element when known. */
+  private actionOut(action: ClickedAction['action'], element: Args | undefined): Args {
+    return {
+      type: 'button', ...(element?.text ? { text: element.text } : {}),
+      action_id: action.action_id, block_id: action.block_id, value: action.value ?? element?.value, action_ts: this.nextTs(),
+    };
   }
 
   private userOut(u: StandinUser): Args {

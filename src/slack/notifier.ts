@@ -1,50 +1,42 @@
 import type { Config } from '../config/schema.ts';
-import { enqueue, type OutboxMessage } from '../db/repositories/outbox.ts';
+import type { Tx } from '../db/client.ts';
+import { enqueue, permalinkOf, permalinksOf } from '../db/repositories/outbox.ts';
+import { cardRef, outboxMessage, type OutboxMessage } from '../delivery/messages.ts';
+import type { CardLocation, SlackMessage } from './views/change-card.ts';
 import type { Change } from '../domain/change.ts';
 import type { ChangeNotifier } from '../use-cases/ports.ts';
 import { buildDigest, escalationMessage, reminderText } from './views/escalation.ts';
 import { authorDecisionDm, signOffThreadReply } from './views/notices.ts';
 import { breakGlassAlert, breakGlassThreadReply, revisionThreadReply } from './views/break-glass.ts';
 
-/** Outbox kinds; the sender knows how to deliver each. */
-export const OutboxKind = {
-  cardPost: 'card_post',
-  cardUpdate: 'card_update',
-  threadReply: 'thread_reply',
-  dm: 'dm',
-  message: 'message',
-  incidentPost: 'incident_post',
-  incidentUpdate: 'incident_update',
-} as const;
-
-export const cardRef = (change: Pick<Change, 'id'>) => `card:${change.id}`;
-
 /** The channel a change's card goes to: its team's senior channel, else the approvals channel. */
 export function cardChannel(config: Config, change: Pick<Change, 'team'>): string {
   return config.teams.find((t) => t.name === change.team)?.channel ?? config.slack.approvals_channel;
 }
 
-export const cardUpdate = (config: Config, change: Change): OutboxMessage => ({
-  kind: OutboxKind.cardUpdate,
-  groupKey: cardRef(change),
-  channel: cardChannel(config, change),
-  payload: { change_id: change.id },
-});
+export const cardPost = (config: Config, change: Change): OutboxMessage => outboxMessage('card_post', cardRef(change), cardChannel(config, change), { change_id: change.id });
 
-export const threadReply = (config: Config, change: Pick<Change, 'id' | 'team'>, text: string): OutboxMessage => ({
-  kind: OutboxKind.threadReply,
-  groupKey: cardRef(change),
-  channel: cardChannel(config, change),
-  payload: { ref: cardRef(change), text },
-});
+export const cardUpdate = (config: Config, change: Change): OutboxMessage => outboxMessage('card_update', cardRef(change), cardChannel(config, change), { change_id: change.id });
 
-export const directMessage = (user: string, text: string): OutboxMessage => ({ kind: OutboxKind.dm, groupKey: `dm:${user}`, channel: user, payload: { user, text } });
+export const threadReply = (config: Config, change: Pick<Change, 'id' | 'team'>, text: string): OutboxMessage =>
+  outboxMessage('thread_reply', cardRef(change), cardChannel(config, change), { ref: cardRef(change), text });
+
+export const directMessage = (user: string, text: string): OutboxMessage => outboxMessage('dm', `dm:${user}`, user, { user, text });
+
+/** A message posted as rendered to a channel, in order with the channel's other such posts. */
+export const channelMessage = (channel: string, message: SlackMessage, groupKey = `chan:${channel}`): OutboxMessage =>
+  outboxMessage('message', groupKey, channel, { text: message.text, blocks: message.blocks });
 
 /** A DM to the author: by Slack id, or by email (resolved with users.lookupByEmail at delivery). */
 export function authorMessage(author: Change['author'], text: string): OutboxMessage | null {
   if (author.slack_id) return directMessage(author.slack_id, text);
-  if (author.email) return { kind: OutboxKind.dm, groupKey: `dm:${author.email}`, channel: `email:${author.email}`, payload: { email: author.email, text } };
+  if (author.email) return outboxMessage('dm', `dm:${author.email}`, `email:${author.email}`, { email: author.email, text });
   return null;
+}
+
+/** Where a change's card is, for links: its channel, and its permalink once the card is posted. */
+export async function cardLocation(tx: Tx, config: Config, change: Pick<Change, 'id' | 'team'>): Promise<CardLocation> {
+  return { channel: cardChannel(config, change), permalink: await permalinkOf(tx, cardRef(change)) };
 }
 
 /** A change that needed sign-off has (or will have) a card; one approved on arrival has none. */
@@ -58,7 +50,7 @@ export function slackNotifier(config: Config): ChangeNotifier {
   return {
     registrationMessages(change) {
       if (change.status !== 'pending') return [];
-      return [{ kind: OutboxKind.cardPost, groupKey: cardRef(change), channel: cardChannel(config, change), payload: { change_id: change.id } }];
+      return [cardPost(config, change)];
     },
     async signOffRecorded(tx, change, signOff) {
       await enqueue(tx, [cardUpdate(config, change), threadReply(config, change, signOffThreadReply(change, signOff))]);
@@ -77,30 +69,29 @@ export function slackNotifier(config: Config): ChangeNotifier {
         return;
       }
       const team = config.teams.find((t) => t.name === change.team);
-      const message = escalationMessage(change, info, { cardChannel: cardChannel(config, change), contacts: team?.escalation_contacts ?? [], usergroup: team?.escalation_usergroup });
-      const channel = config.slack.escalation_channel;
-      await enqueue(tx, [{ kind: OutboxKind.message, groupKey: `chan:${channel}`, channel, payload: { ...message } }]);
+      const message = escalationMessage(change, info, { card: await cardLocation(tx, config, change), contacts: team?.escalation_contacts ?? [], usergroup: team?.escalation_usergroup });
+      await enqueue(tx, [channelMessage(config.slack.escalation_channel, message)]);
     },
     async claimChanged(tx, change) {
       await enqueue(tx, [cardUpdate(config, change)]);
     },
     async digest(tx, channel, items) {
-      await enqueue(tx, [{ kind: OutboxKind.message, groupKey: `chan:${channel}`, channel, payload: { ...buildDigest(items) } }]);
+      const links = await permalinksOf(tx, items.map((i) => cardRef(i.change)));
+      await enqueue(tx, [channelMessage(channel, buildDigest(items.map((i) => ({ ...i, permalink: links.get(cardRef(i.change)) ?? null }))))]);
     },
     async changeRevised(tx, change, before, revision) {
       const out: OutboxMessage[] = [];
       if (hasCard(before)) out.push(cardUpdate(config, change));
       // Approved on arrival (no card) and now in need of sign-off: its card is posted now.
       else if (hasCard(change) && (change.status === 'pending' || change.status === 'approved_breakglass')) {
-        out.push({ kind: OutboxKind.cardPost, groupKey: cardRef(change), channel: cardChannel(config, change), payload: { change_id: change.id } });
+        out.push(cardPost(config, change));
       }
       if (out.length) out.push(threadReply(config, change, revisionThreadReply(change, revision)));
       await enqueue(tx, out);
     },
     async breakGlassUsed(tx, change) {
-      const channel = config.slack.escalation_channel;
       await enqueue(tx, [
-        { kind: OutboxKind.message, groupKey: `chan:${channel}`, channel, payload: { ...breakGlassAlert(change, config.break_glass.review_within, cardChannel(config, change)) } },
+        channelMessage(config.slack.escalation_channel, breakGlassAlert(change, config.break_glass.review_within, await cardLocation(tx, config, change))),
         cardUpdate(config, change),
         threadReply(config, change, breakGlassThreadReply(change)),
       ]);

@@ -1,24 +1,29 @@
 import type { Config } from '../config/schema.ts';
 import type { Database } from '../db/client.ts';
 import { findChange } from '../db/repositories/changes.ts';
-import { cardChannel } from './notifier.ts';
 import { findIncident } from '../db/repositories/incidents.ts';
+import { parseChangeKey } from '../domain/change.ts';
+import { cardRef, type OwnedRef } from '../delivery/messages.ts';
+import { permalinksOf } from '../db/repositories/outbox.ts';
 import { incidentView } from '../use-cases/get-incident.ts';
-import { buildIncidentBroadcast } from './views/incident-broadcast.ts';
+import { cardChannel } from './notifier.ts';
 import { buildChangeCard, type SlackMessage } from './views/change-card.ts';
+import { buildIncidentBroadcast } from './views/incident-broadcast.ts';
 
-/** Renders a message Countersign owns from current state, by its ref (`card:<change id>`, `incident:<incident id>`). */
+/** Renders a message Countersign owns (a change's card, an incident's broadcast) from current state. */
 export function messageRenderer(database: Database, config: Config) {
-  return async (ref: string): Promise<{ channel: string; message: SlackMessage } | null> => {
-    const inc = /^incident:(\d+)$/.exec(ref);
-    if (inc) {
-      const incident = await findIncident(database.db, Number(inc[1]));
+  return async (ref: OwnedRef): Promise<{ channel: string; message: SlackMessage } | null> => {
+    if (ref.kind === 'incident') {
+      const incident = await findIncident(database.db, ref.id);
       if (!incident) return null;
-      return { channel: config.slack.incidents_channel, message: buildIncidentBroadcast(await incidentView(database.db, config, incident)) };
+      const view = await incidentView(database.db, config, incident);
+      // Each suspect and cause links to its card, once the card is posted.
+      const refOfKey = new Map([...view.suspects.map((s) => s.change), ...view.causes.map((c) => c.change)].map((k) => [k, cardRef({ id: parseChangeKey(k) ?? 0 })]));
+      const byRef = await permalinksOf(database.db, [...refOfKey.values()]);
+      const links = new Map([...refOfKey].flatMap(([key, ref]) => (byRef.has(ref) ? [[key, byRef.get(ref)!] as const] : [])));
+      return { channel: config.slack.incidents_channel, message: buildIncidentBroadcast(view, links) };
     }
-    const m = /^card:(\d+)$/.exec(ref);
-    if (!m) return null;
-    const change = await findChange(database.db, Number(m[1]));
+    const change = await findChange(database.db, ref.id);
     if (!change) return null;
     return { channel: cardChannel(config, change), message: buildChangeCard(change, { areas: config.review.areas }) };
   };

@@ -6,24 +6,29 @@ import { parseDuration } from '../domain/duration.ts';
 import { activeClaim } from '../domain/escalation.ts';
 import { refuse, type Refusal } from '../domain/errors.ts';
 import type { Deps } from './ports.ts';
+import { markReceiptProcessed } from '../db/repositories/inbox.ts';
 import { reviewerAuthorship } from './reviewer-identity.ts';
 
 /**
  * Claims a review ("Alice is reviewing"), or releases one. Claiming is not signing: it only
  * narrows reminders to the claimer. Only eligible seniors (not the author) may claim.
  */
-export async function claimReview(deps: Deps, key: string, user: string, action: 'claim' | 'release'): Promise<{ ok: true; change: Change } | Refusal> {
+export async function claimReview(deps: Deps, key: string, user: string, action: 'claim' | 'release', receipt?: number): Promise<{ ok: true; change: Change } | Refusal> {
   const id = parseChangeKey(key);
-  if (id === null) return refuse('not_found', `There is no change ${key}.`);
-  // A cheap read for the team: eligibility may ask Slack, so it is resolved before the row lock.
-  const subject = await teamOfChange(deps.database.db, id);
-  if (!subject) return refuse('not_found', `There is no change ${key}.`);
+  const subject = id === null ? null : await teamOfChange(deps.database.db, id);
+  if (id === null || !subject) {
+    if (receipt) await markReceiptProcessed(deps.database.db, receipt);
+    return refuse('not_found', `There is no change ${key}.`);
+  }
+  // Eligibility and identity may ask Slack: they are resolved before the row lock.
   const eligible = await deps.reviewers.eligibleFor(subject.team);
   const identity = action === 'claim' && eligible.has(user) ? await reviewerAuthorship(deps, user, subject.author) : 'other';
   const claimTimeout = parseDuration(deps.config.escalation.claim_timeout)!;
   return deps.database.db.transaction(async (tx) => {
     const change = (await findChange(tx, id, { forUpdate: true }))!;
     const now = deps.clock.now();
+    // The click's receipt is processed with its outcome, whatever it is.
+    if (receipt) await markReceiptProcessed(tx, receipt);
     if (change.status !== 'pending') return refuse('already_decided', `${change.key} is already ${change.status.replace('_', ' ')}.`);
     const current = activeClaim(change, claimTimeout, now);
     if (action === 'claim') {

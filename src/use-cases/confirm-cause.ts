@@ -5,6 +5,7 @@ import { parseChangeKey } from '../domain/change.ts';
 import type { IncidentView } from '../domain/incident.ts';
 import { findIncidentByKey, incidentView } from './get-incident.ts';
 import type { Deps } from './ports.ts';
+import { markReceiptProcessed } from '../db/repositories/inbox.ts';
 
 export type ConfirmCauseResult =
   | { ok: true; created: boolean; view: IncidentView }
@@ -16,9 +17,11 @@ export type ConfirmCauseResult =
  * place, the change's card thread says so, and each approver of the change gets a DM.
  * Confirming the same change again changes nothing.
  */
-export async function confirmCause(deps: Deps, cmd: { incident: string; change: string; by: string; via?: string }): Promise<ConfirmCauseResult> {
+export async function confirmCause(deps: Deps, cmd: { incident: string; change: string; by: string; via?: string; receipt?: number }): Promise<ConfirmCauseResult> {
   const changeId = parseChangeKey(cmd.change);
   return deps.database.db.transaction(async (tx) => {
+    // A click's receipt is processed with its outcome, whatever it is.
+    if (cmd.receipt) await markReceiptProcessed(tx, cmd.receipt);
     // The incident row lock serialises confirmations of one incident (and its resolution).
     const incident = await findIncidentByKey(tx, cmd.incident, { forUpdate: true });
     if (!incident) return { ok: false as const, code: 'incident_not_found' as const, message: `There is no incident ${cmd.incident}.` };

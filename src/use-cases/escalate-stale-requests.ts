@@ -37,7 +37,7 @@ export async function escalateStaleRequests(deps: Deps): Promise<SweepResult> {
   // Group the due changes by transition, then apply each group in one transaction with one conditional update.
   const groups = new Map<string, { from: number; to: EscalationStep; items: { change: Change; info: EscalationInfo }[] }>();
   for (const change of due) {
-    const step = dueStep({ status: change.status, risk_level: change.risk.level, created_at: change.created_at, escalation_step: change.escalation_step }, timings, now);
+    const step = dueStep({ status: change.status, risk_level: change.risk.level, round_started_at: change.round_started_at, escalation_step: change.escalation_step }, timings, now);
     if (step === null) continue;
     if (!eligibleByTeam.has(change.team)) eligibleByTeam.set(change.team, await deps.reviewers.eligibleFor(change.team));
     const eligible = eligibleByTeam.get(change.team)!;
@@ -47,8 +47,8 @@ export async function escalateStaleRequests(deps: Deps): Promise<SweepResult> {
       // The reminder goes to the claimer, else to the assigned reviewer (least_loaded), else to every eligible senior.
       targets: reminderTargets({ eligible, signed, author, claimer: activeClaim(change, claimTimeout, now) ?? assignedAndWaiting(deps, change, eligible, signed) }),
       waitingOn: reminderTargets({ eligible, signed, author, claimer: null }),
-      ageMs: now.getTime() - change.created_at.getTime(),
-      next: nextStepAt({ status: change.status, risk_level: change.risk.level, created_at: change.created_at, escalation_step: step }, timings),
+      ageMs: now.getTime() - change.round_started_at.getTime(),
+      next: nextStepAt({ status: change.status, risk_level: change.risk.level, round_started_at: change.round_started_at, escalation_step: step }, timings),
     };
     const k = `${change.escalation_step}>${step}`;
     if (!groups.has(k)) groups.set(k, { from: change.escalation_step, to: step, items: [] });

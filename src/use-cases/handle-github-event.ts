@@ -163,7 +163,7 @@ async function newHead(deps: Deps, event: PullRequestEvent, id: number): Promise
     if (!(await startReviewRound(tx, id, { fromRound: change.round, headSha: sha, status, decidedAt, at: now }))) {
       return { outcome: 'unchanged' as const, change: change.key };
     }
-    const after: Change = { ...change, round: change.round + 1, head_sha: sha, status, decided_at: decidedAt, escalation_step: 0, claimed_by: null, claimed_at: null, updated_at: now };
+    const after: Change = { ...change, round: change.round + 1, head_sha: sha, status, decided_at: decidedAt, escalation_step: 0, claimed_by: null, claimed_at: null, round_started_at: now, updated_at: now };
     const actor = actorOf(event);
     const events: AuditEvent[] = [
       {
@@ -241,7 +241,7 @@ async function reopen(deps: Deps, event: PullRequestEvent, id: number): Promise<
     const now = deps.clock.now();
     const status = change.approvals_required === 0 ? 'approved' : 'pending';
     if (!(await reopenCancelled(tx, id, { fromRound: change.round, headSha: sha, status, at: now }))) return { outcome: 'exists' as const, change: change.key };
-    const after: Change = { ...change, round: change.round + 1, head_sha: sha, status, decided_at: status === 'pending' ? null : now, escalation_step: 0, claimed_by: null, claimed_at: null, updated_at: now };
+    const after: Change = { ...change, round: change.round + 1, head_sha: sha, status, decided_at: status === 'pending' ? null : now, escalation_step: 0, claimed_by: null, claimed_at: null, round_started_at: now, updated_at: now };
     const actor = actorOf(event);
     await appendAudit(tx, now, [
       { actor, action: 'review_round_started', changeId: id, data: { round: after.round, from_head_sha: change.head_sha, head_sha: sha, reason: 'the pull request was reopened' } },

@@ -1,4 +1,4 @@
-import type { OutboxMessage } from '../db/repositories/outbox.ts';
+import type { OutboxMessage } from '../delivery/messages.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Database, Tx } from '../db/client.ts';
@@ -62,6 +62,8 @@ export interface EscalationInfo {
 
 export interface DigestItem {
   change: Change;
+  /** The card's permalink, when known (filled in by the Slack notifier). */
+  permalink?: string | null;
   ageMs: number;
   claimer: string | null;
   waitingOn: string[];

@@ -47,26 +47,48 @@ export function environmentIssue(config: Deps['config'], environment: string): F
   return { path: 'environment', message: `unknown environment "${environment}"; known environments: ${known.join(', ')}` };
 }
 
-export async function registerChange(deps: Deps, input: ChangeInput, submittedBy: string, hints: IntakeHints = {}): Promise<RegisterResult> {
-  const { config, clock } = deps;
-  const services = input.services ?? [input.service!];
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * What only the config can tell about an intake body: unknown services, an unknown environment,
+ * author fields naming different engineers, a plan terraform would not print. Works on a body that
+ * failed the schema too (each field is checked when it has the right type), so one 400 lists
+ * every problem at once.
+ */
+export function intakeIssues(config: Deps['config'], body: unknown): { issues: FieldIssue[]; infra: InfraSummary | null } {
   const issues: FieldIssue[] = [];
-  const known = new Map(config.services.map((s) => [s.name, s]));
-  services.forEach((s, i) => {
-    if (!known.has(s)) {
-      issues.push({ path: input.services ? `services[${i}]` : 'service', message: `unknown service "${s}"; known services: ${[...known.keys()].join(', ')}` });
-    }
-  });
-  const envIssue = environmentIssue(config, input.environment);
-  if (envIssue) issues.push(envIssue);
   let infra: InfraSummary | null = null;
-  if (input.terraform_plan) {
-    const plan = analyzeTerraformPlan(input.terraform_plan);
+  if (!isRecord(body)) return { issues, infra };
+  const known = new Set(config.services.map((s) => s.name));
+  const unknownService = (s: unknown, path: string) => {
+    if (typeof s === 'string' && !known.has(s)) issues.push({ path, message: `unknown service "${s}"; known services: ${[...known].join(', ')}` });
+  };
+  if (Array.isArray(body.services)) body.services.forEach((s, i) => unknownService(s, `services[${i}]`));
+  else unknownService(body.service, 'service');
+  if (typeof body.environment === 'string') {
+    const envIssue = environmentIssue(config, body.environment);
+    if (envIssue) issues.push(envIssue);
+  }
+  if (isRecord(body.terraform_plan)) {
+    const plan = analyzeTerraformPlan(body.terraform_plan);
     if (plan.ok) infra = plan.summary;
     else issues.push({ path: `terraform_plan${plan.path ? `.${plan.path}` : ''}`, message: plan.message });
   }
+  if (isRecord(body.author)) {
+    const a = body.author;
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const resolution = resolveAuthor({ slack_id: str(a.slack_id), github: str(a.github), email: str(a.email) }, config.engineers, config.ai_detection.bot_accounts);
+    if (!resolution.ok) issues.push({ path: 'author', message: resolution.message });
+  }
+  return { issues, infra };
+}
+
+export async function registerChange(deps: Deps, input: ChangeInput, submittedBy: string, hints: IntakeHints = {}): Promise<RegisterResult> {
+  const { config, clock } = deps;
+  const services = input.services ?? [input.service!];
+  const known = new Map(config.services.map((s) => [s.name, s]));
+  const { issues, infra } = intakeIssues(config, input);
   const resolution = resolveAuthor(input.author, config.engineers, config.ai_detection.bot_accounts);
-  if (!resolution.ok) issues.push({ path: 'author', message: resolution.message });
   if (issues.length || !resolution.ok) return { ok: false, issues };
 
   const resolved = resolution.author;
@@ -113,6 +135,7 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
     status,
     submittedBy,
     createdAt: now,
+    roundStartedAt: now,
     updatedAt: now,
     decidedAt: status === 'approved' ? now : null,
     inputSha256,

@@ -53,26 +53,31 @@ describe.runIf(onRealPostgres())('kill -9 during a sign-off', () => {
     await slack?.stop();
   });
 
-  it('when the process dies right after acking Approve clicks, then after restart every acked sign-off is there and every card is right', async () => {
+  /** Registers `n` changes in a fresh process, presses `label` on each card as `user`, and kills the process right after the acks. */
+  async function clickThenKill(n: number, label: string, user: string): Promise<{ env: Record<string, string>; keys: string[] }> {
     const env = { DATABASE_URL: db.url!, COUNTERSIGN_CONFIG: writeConfigFile(), SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_API_URL: slack.apiUrl };
     const first = await spawnApp(env);
     onTestFinished(() => first.kill('SIGKILL'));
     const keys: string[] = [];
-    for (let i = 0; i < 8; i++) keys.push((await callApi(first.url, 'POST', '/api/changes', buildChangeInput({ external_id: `k-${i}` }))).body.key);
+    for (let i = 0; i < n; i++) keys.push((await callApi(first.url, 'POST', '/api/changes', buildChangeInput({ external_id: `${label}-${i}` }))).body.key);
     await waitFor(() => keys.every((k) => cardsFor(slack, 'C0PAYSEN', k).length === 1), 45_000, 'cards');
     // Slack's answers to the clicker are slow, so the process is still busy when it dies.
     slack.setLatency(2_000);
     const acks = await Promise.all(
       keys.map((k) => {
         const card = cardsFor(slack, 'C0PAYSEN', k)[0];
-        const b = buttonsOf(card).find((x) => x.text === 'Approve')!;
-        return slack.sendAction(`${first.url}/slack/events`, { user_id: 'U0ALICE', channel_id: 'C0PAYSEN', message_ts: card.ts, action: { action_id: b.action_id, block_id: b.block_id, value: b.value } });
+        const b = buttonsOf(card).find((x) => x.text === label)!;
+        return slack.sendAction(`${first.url}/slack/events`, { user_id: user, channel_id: 'C0PAYSEN', message_ts: card.ts, action: { action_id: b.action_id, block_id: b.block_id, value: b.value } });
       }),
     );
     expect(acks.every((a) => a.status === 200)).toBe(true);
     await first.kill('SIGKILL');
     slack.setLatency(0);
+    return { env, keys };
+  }
 
+  it('when the process dies right after acking Approve clicks, then after restart every acked sign-off is there and every card is right', async () => {
+    const { env, keys } = await clickThenKill(8, 'Approve', 'U0ALICE');
     const second = await spawnApp(env);
     try {
       for (const k of keys) await waitFor(async () => (await callApi(second.url, 'GET', `/api/changes/${k}/gate`)).status === 200, 45_000, `${k} approved after restart`);
@@ -82,6 +87,16 @@ describe.runIf(onRealPostgres())('kill -9 during a sign-off', () => {
       }
       await waitFor(() => keys.every((k) => textOf(cardsFor(slack, 'C0PAYSEN', k)[0]).includes('Approved by')), 45_000, 'cards right');
       for (const k of keys) expect(cardsFor(slack, 'C0PAYSEN', k)).toHaveLength(1);
+    } finally {
+      await second.kill('SIGTERM');
+    }
+  }, 180_000);
+
+  it('when the process dies right after acking Claim clicks, then after restart every acked claim is there', async () => {
+    const { env, keys } = await clickThenKill(4, 'Claim review', 'U0BOB');
+    const second = await spawnApp(env);
+    try {
+      for (const k of keys) await waitFor(async () => (await callApi(second.url, 'GET', `/api/changes/${k}`)).body.escalation.claimed_by === 'U0BOB', 45_000, `${k} claimed after restart`);
     } finally {
       await second.kill('SIGTERM');
     }

@@ -1,5 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { loadConfigFile } from '../../src/config/load.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { haveChromium, launchChromium, screenshotDir } from '../support/browser.ts';
@@ -14,7 +16,8 @@ describe.runIf(run)('the sandbox in a real browser', () => {
   const shots = screenshotDir('sandbox');
 
   beforeAll(async () => {
-    app = await startTestApp({ database: await createTestDatabase(), env: { COUNTERSIGN_SANDBOX: 'on' } });
+    // The demo organisation, as `npm start` shows it: people have names (Bob Reyes, not U0BOB).
+    app = await startTestApp({ database: await createTestDatabase(), config: loadConfigFile(fileURLToPath(new URL('../../countersign.yml', import.meta.url))), env: { COUNTERSIGN_SANDBOX: 'on' } });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (err) => {
@@ -32,18 +35,23 @@ describe.runIf(run)('the sandbox in a real browser', () => {
   const openChannel = (id: string) => page.click(`.channel[data-channel-id="${id}"]`);
   const card = (key: string) => page.locator('#messages .message:not(.ephemeral)', { hasText: `${key} · ` });
 
-  async function submitPreset(preset: string): Promise<string> {
+  /** Submits a preset from the form; a change that needs sign-off closes the panel and shows its card's channel. */
+  async function submitPreset(preset: string, cardChannel = 'C0PAYSEN'): Promise<string> {
     await page.click('#submit-change-open');
     await page.selectOption('#preset', preset);
     await page.click('#fresh-id');
-    const result = page.locator('#submit-result');
-    const before = (await result.textContent()) ?? '';
     await page.click('#submit-change');
-    await expect.poll(async () => { const t = (await result.textContent()) ?? ''; return t !== before && /CHG-\d+/.test(t) ? t : ''; }, { timeout: 10_000 }).toMatch(/CHG-\d+/);
-    const key = /CHG-\d+/.exec((await result.textContent())!)![0];
-    await page.click('#submit-change-close');
-    return key;
+    await page.locator('#submit-panel').waitFor({ state: 'hidden', timeout: 10_000 });
+    const key = /CHG-\d+/.exec((await page.locator('#toast').textContent()) ?? '')?.[0];
+    expect(key, 'the toast names the new change').toBeDefined();
+    expect(await page.locator('.channel.selected').getAttribute('data-channel-id')).toBe(cardChannel);
+    return key!;
   }
+
+  const homeText = async () => (await page.locator('#home').textContent()) ?? '';
+  /** The Approve/Reject/Claim buttons under a change's line in the App Home. */
+  const homeButton = (key: string, label: string) =>
+    page.locator('#home .bk-section', { hasText: new RegExp(`${key}\\b`) }).locator('xpath=following-sibling::div[1]').locator('.bk-btn', { hasText: label });
 
   it('takes a change from submission to approval, and another through rejection, with no Slack workspace', async () => {
     // The page shows the sandbox notice and the configured channels.
@@ -101,6 +109,59 @@ describe.runIf(run)('the sandbox in a real browser', () => {
     await page.press('#composer', 'Enter');
     await expect.poll(async () => (await page.locator('#messages .ephemeral').allTextContents()).join(' '), { timeout: 10_000 }).toMatch(/Nothing is waiting for sign-off|waiting for sign-off/);
     await page.screenshot({ path: `${shots}5-change-list.png` });
+  }, 90_000);
+
+  it('follows a submit to its card, signs off from the App Home, and shows names instead of ids', async () => {
+    // 1. A junior submits from the form while looking at another channel: the panel closes and the
+    //    page shows the payments seniors' channel, where the new card arrives.
+    await who('U0JUNIOR');
+    await openChannel('C0ESCALATE');
+    const key = await submitPreset('ai-junior', 'C0PAYSEN');
+    expect(await page.locator('#channel-title').textContent()).toBe('#payments-seniors');
+    await expect.poll(() => card(key).count(), { timeout: 10_000 }).toBe(1);
+
+    // 2. A change that needs no sign-off stays in the panel, with a notice saying so.
+    await page.click('#submit-change-open');
+    await page.selectOption('#preset', 'senior-low-risk');
+    await page.click('#fresh-id');
+    await page.click('#submit-change');
+    await expect.poll(async () => (await page.locator('#submit-result').textContent()) ?? '', { timeout: 10_000 }).toContain('needed no sign-off');
+    expect(await page.locator('#submit-result').textContent()).toContain('approved on arrival');
+    expect(await page.locator('#submit-panel').isVisible()).toBe(true);
+    await page.click('#submit-change-close');
+
+    // 3. A senior opens the Countersign app's Home tab: the change waits for their sign-off.
+    await who('U0BOB');
+    await openChannel('DU0BOB');
+    await page.click('#tab-home');
+    await expect.poll(homeText, { timeout: 10_000 }).toContain('Waiting for your sign-off');
+    await expect.poll(homeText, { timeout: 10_000 }).toContain(`${key} Retry payment capture`);
+    expect(await homeText()).toContain('Your changes');
+    expect(await page.locator('#messages').isVisible()).toBe(false);
+    await page.screenshot({ path: `${shots}6-home.png` });
+
+    // 4. Approve in the Home: the app re-publishes it without the change, and the card turns approved.
+    await homeButton(key, 'Approve').click();
+    await expect.poll(homeText, { timeout: 10_000 }).not.toContain(`${key} Retry payment capture`);
+    expect(await homeText()).toContain('Waiting for your sign-off');
+    expect((await app.api('GET', `/api/changes/${key}/gate`)).status).toBe(200);
+    await openChannel('C0PAYSEN');
+    await expect.poll(async () => (await card(key).textContent()) ?? '', { timeout: 10_000 }).toContain('Approved by @Bob Reyes');
+
+    // 5. Mentions show people's names, never their ids.
+    const mentions = await card(key).locator('.mention').allTextContents();
+    expect(mentions).toEqual(expect.arrayContaining(['@Jordan Doe', '@Bob Reyes']));
+    expect(await page.locator('#messages').textContent()).not.toMatch(/\bU0[A-Z]+\b/);
+    await card(key).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${shots}7-approved-card.png` });
+
+    // 6. The author's Home lists the change as approved; the DM's Messages tab is one click away.
+    await who('U0JUNIOR');
+    await openChannel('DU0JUNIOR');
+    await expect.poll(homeText, { timeout: 10_000 }).toMatch(new RegExp(`${key} Retry payment capture on gateway timeout · ✅ approved`));
+    expect(await homeText()).not.toContain('Waiting for your sign-off');
+    await page.click('#tab-messages');
+    await expect.poll(async () => (await page.locator('#messages').textContent()) ?? '', { timeout: 10_000 }).toContain(`${key} Retry payment capture on gateway timeout was signed off`);
   }, 90_000);
 
   it('shows a hostile title as text in the page', async () => {

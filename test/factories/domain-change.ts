@@ -53,6 +53,7 @@ export function buildChange(overrides: Partial<Change> = {}): Change {
     assigned_to: null,
     submitted_by: 'ci',
     created_at: new Date(CREATED_AT),
+    round_started_at: new Date(CREATED_AT),
     updated_at: new Date(CREATED_AT),
     decided_at: null,
     sign_offs: [],

@@ -136,6 +136,14 @@ describe('POST /api/changes', () => {
       });
     }
 
+    it('when a body has an unknown key, an unknown service, a conflicting author and missing fields, then one 400 lists all of them', async () => {
+      const body = buildChangeInput({ ai_assited: true, service: 'nope', title: undefined, external_id: undefined, author: { github: 'alice', slack_id: 'U0NOBODY' } });
+      const res = await app.api('POST', '/api/changes', body);
+      expect(res.status).toBe(400);
+      expect(res.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['ai_assited', 'author', 'external_id', 'service', 'title']);
+      expect(res.body.message).toContain('service: unknown service "nope"');
+    });
+
     it('when the JSON is malformed, then 400 invalid_json', async () => {
       const res = await app.api('POST', '/api/changes', '{"title": ');
       expect(res).toMatchObject({ status: 400, body: { error: 'invalid_json' } });
@@ -181,7 +189,7 @@ describe('GET /api/changes and /api/changes/:key', () => {
     const created = await app.api('POST', '/api/changes', buildChangeInput());
     const res = await app.api('GET', `/api/changes/${created.body.key}`);
     expect(res.status).toBe(200);
-    expect(res.body.status_history).toEqual([{ from: null, to: 'pending', by: 'policy', at: clock.now().toISOString(), reason: 'needs 1 sign-off(s)' }]);
+    expect(res.body.status_history).toEqual([{ from: null, to: 'pending', by: 'policy', by_name: null, at: clock.now().toISOString(), reason: 'needs 1 sign-off(s)' }]);
     expect((await app.api('GET', '/api/changes/CHG-999')).status).toBe(404);
     expect((await app.api('GET', '/api/changes/not-a-key')).status).toBe(404);
     expect((await app.api('GET', '/api/changes/CHG-999/gate')).status).toBe(404);

@@ -212,7 +212,7 @@ describe('countersign wait', () => {
     expect(await signOff(key, 'rejected', 'no tests for the retry')).toMatchObject({ ok: true });
     const r = await waiting;
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe(`${key} is rejected: the gate is closed (rejected by U0ALICE: "no tests for the retry")\n`);
+    expect(r.stdout).toBe(`${key} is rejected: the gate is closed (rejected by Alice: "no tests for the retry")\n`);
   });
 
   it('when nobody decides before --timeout, then it exits 2', async () => {

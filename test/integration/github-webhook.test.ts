@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { planDigest } from '../../src/domain/digest.ts';
 import { recordSignOff } from '../../src/use-cases/record-sign-off.ts';
+import { escalateStaleRequests } from '../../src/use-cases/escalate-stale-requests.ts';
 import { buildChangeInput, loadPlan } from '../factories/change.ts';
 import { buildConfig } from '../factories/config.ts';
 import { deliver, pullRequestEvent, WEBHOOK_SECRET } from '../factories/github.ts';
@@ -292,6 +293,19 @@ describe('out-of-order and replayed deliveries', () => {
     const replay = await send('pull_request', opened, { headers: { 'x-github-delivery': delivery } });
     expect(replay).toMatchObject({ status: 200, body: { outcome: 'duplicate_delivery', delivery } });
     expect(await detail(key)).toMatchObject({ status: 'cancelled', round: 1 });
+  });
+
+  it('when new commits start a new round on an old pull request, then escalation counts from the round’s start, not from registration', async () => {
+    const key = await openAiPr();
+    clock.advance(71 * 3_600_000);
+    expect((await send('pull_request', pullRequestEvent('synchronize', { login: 'jdoe', labels: ['ai-assisted'], sha: SHA3 }))).body.outcome).toBe('new_round');
+    clock.advance(2 * 3_600_000 + 60_000);
+    // 73 h after registration, but the round is 2 h old: escalated, not expired.
+    expect(await escalateStaleRequests(app.deps)).toMatchObject({ expired: 0, escalated: 1 });
+    expect(await detail(key)).toMatchObject({ status: 'pending', escalation: { step: 'escalated' } });
+    clock.advance(70 * 3_600_000);
+    expect(await escalateStaleRequests(app.deps)).toMatchObject({ expired: 1 });
+    expect((await detail(key)).status).toBe('expired');
   });
 
   it('when a closed pull request is reopened, then its cancelled change starts a new round in pending', async () => {

@@ -215,11 +215,12 @@ describe('App Home', () => {
     const actions = home.blocks.find((b) => b.type === 'actions')!;
     expect(actions.elements!.map((e) => e.action_id)).toEqual(['change_approve', 'change_reject', 'change_claim']);
 
+    expect(text).toContain(`*${key}*`);
     // Pressing Approve in the Home tab uses the same handler; the Home is re-published after.
     const approve = actions.elements![0];
     await h.slack.sendAction(h.events, { user_id: 'U0BOB', channel_id: 'DU0BOB', action: { action_id: approve.action_id, block_id: actions.block_id!, value: approve.value }, view: { id: 'VHOME', type: 'home' } });
     await waitFor(async () => (await h.app.api('GET', `/api/changes/${key}/gate`)).status === 200, 5_000, 'approved from home');
-    await waitFor(() => !JSON.stringify((h.slack.homeOf('U0BOB') as { blocks: unknown[] }).blocks).includes(`"${key} `), 5_000, 'home refreshed');
+    await waitFor(() => !JSON.stringify((h.slack.homeOf('U0BOB') as { blocks: unknown[] }).blocks).includes(`*${key}*`), 5_000, 'home refreshed');
 
     await sendEvent(h, { type: 'app_home_opened', user: 'U0JUNIOR', channel: 'DU0JUNIOR', tab: 'home' });
     const junior = await waitFor(() => h.slack.homeOf('U0JUNIOR'), 5_000, 'junior home') as { blocks: unknown[] };

@@ -87,7 +87,8 @@ describe('declaring an incident in Slack', () => {
     expect(text).toContain('checkout, payments-api');
     expect(text).toContain('2026-11-02 10:00 UTC');
     expect(text).toContain(':red_circle: Open');
-    expect(text).toContain(`:mag: *Suspect* · *${own}* Retry capture &lt;b&gt;now&lt;/b&gt;`);
+    // The key links to the suspect's card (its permalink, kept when the card was posted).
+    expect(text).toMatch(new RegExp(`:mag: \\*Suspect\\* · \\*<https://sandbox\\.slack\\.com/archives/C0PAYSEN/p\\d+\\|${own}>\\* Retry capture &lt;b&gt;now&lt;/b&gt;`));
     expect(text).toContain('Signed off by <@U0ALICE>');
     expect(text).toContain('Signed off by <@U0BOB>');
     expect(text).toContain('by <@U0JUNIOR> · :robot_face: AI-assisted');
@@ -124,7 +125,7 @@ describe('declaring an incident in Slack', () => {
       return m.edits > 0 && textOf(m).includes('Confirmed cause') && m;
     }, 8_000, 'broadcast updated');
     expect(broadcasts()).toHaveLength(1);
-    expect(textOf(updated)).toContain(`:rotating_light: *Confirmed cause* · *${own}* Retry capture &lt;b&gt;now&lt;/b&gt; · confirmed by <@U0MIA>`);
+    expect(textOf(updated)).toMatch(new RegExp(`:rotating_light: \\*Confirmed cause\\* · \\*<https://\\S+\\|${own}>\\* Retry capture &lt;b&gt;now&lt;/b&gt; · confirmed by <@U0MIA>`));
     expect(buttonsOf(updated)).toHaveLength(1); // the confirmed one is no longer a mere suspect
     const dm = await waitFor(() => h.slack.dmsTo('U0ALICE')[0], 5_000, 'approver DM');
     expect(dm.text).toContain(`*${own}* Retry capture &lt;b&gt;now&lt;/b&gt;, which you signed off, was confirmed as a cause of *INC-1*`);

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
-import { ClickQueue, ReceiptRecovery, receiveApprove } from '../../src/slack/click-inbox.ts';
+import { ClickQueue, ReceiptRecovery, receiveClick } from '../../src/slack/click-inbox.ts';
 import { buildChangeInput } from '../factories/change.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
 import { createTestDatabase, onRealPostgres, truncateAll } from '../support/db.ts';
@@ -69,17 +69,6 @@ describe('outbox under Slack faults (in-process)', () => {
     expect((await h.app.api('GET', '/api/outbox/stats')).body).toMatchObject({ pending: 0, failing: 0 });
   });
 
-  it('when a channel rejects posts (not_in_channel), then the row is kept and retried, never dropped', async () => {
-    h.slack.failNext(10_000, { error: 'not_in_channel' }, { method: 'chat.postMessage' });
-    await registerMany(1);
-    const stats = await waitFor(async () => {
-      const s = (await h.app.api('GET', '/api/outbox/stats')).body;
-      return s.failing_rows[0]?.attempts >= 2 && s;
-    }, 8_000, 'retried');
-    expect(stats.failing_rows[0].last_error).toBe('Slack error: not_in_channel');
-    h.slack.clearFaults();
-  });
-
   it('when posts pile up for one channel, then they are paced at the configured interval', async () => {
     await h.stop();
     h = await startSlackHarness({ database: db, slack, keepDatabase: true, outbox: { postIntervalMs: 300 } });
@@ -140,7 +129,7 @@ describe('click receipts', () => {
     await waitFor(() => cardsFor(h.slack, PAY, key)[0], 8_000, 'card');
     const responseUrl = h.slack.createResponseUrl({ channel: PAY, user: 'U0ALICE' });
     // The receipt is what the Approve handler writes before its ack; nothing applied it.
-    await receiveApprove(db, { key, round: 1, reviewer: 'U0ALICE', response_url: responseUrl });
+    await receiveClick(db, 'approve', { key, round: 1, reviewer: 'U0ALICE', response_url: responseUrl });
     const ctx = { deps: h.app.deps, nudge: () => h.app.sender?.nudge(), clicks: new ClickQueue() };
     const recovery = new ReceiptRecovery(ctx, h.app.deps.logger, { olderThanMs: 0 });
     expect(await recovery.sweep()).toBe(1);
@@ -148,6 +137,22 @@ describe('click receipts', () => {
     expect((await h.app.api('GET', `/api/changes/${key}/gate`)).status).toBe(200);
     await waitFor(() => h.slack.responses.some((r) => String((r.body as { text?: string }).text).includes(`You signed off ${key}`)), 5_000, 'clicker told');
     await waitFor(() => buttonsOfCard(key).length === 0, 5_000, 'card final');
+  });
+
+  it('when Claim and Release clicks were acked but never applied, then recovery applies them in order and tells the clicker', async () => {
+    const key = (await h.app.api('POST', '/api/changes', buildChangeInput())).body.key;
+    await waitFor(() => cardsFor(h.slack, PAY, key)[0], 8_000, 'card');
+    const responseUrl = h.slack.createResponseUrl({ channel: PAY, user: 'U0BOB' });
+    await receiveClick(db, 'claim', { key, user: 'U0BOB', response_url: responseUrl });
+    const ctx = { deps: h.app.deps, nudge: () => h.app.sender?.nudge(), clicks: new ClickQueue() };
+    const recovery = new ReceiptRecovery(ctx, h.app.deps.logger, { olderThanMs: 0 });
+    expect(await recovery.sweep()).toBe(1);
+    expect((await h.app.api('GET', `/api/changes/${key}`)).body.escalation.claimed_by).toBe('U0BOB');
+    await waitFor(() => h.slack.responses.some((r) => String((r.body as { text?: string }).text).includes(`You are reviewing ${key}`)), 5_000, 'clicker told');
+    await receiveClick(db, 'release', { key, user: 'U0BOB' });
+    expect(await recovery.sweep()).toBe(1);
+    expect((await h.app.api('GET', `/api/changes/${key}`)).body.escalation.claimed_by).toBeNull();
+    expect(await recovery.sweep()).toBe(0);
   });
 
   const buttonsOfCard = (key: string) => JSON.stringify(cardsFor(h.slack, PAY, key)[0]?.blocks ?? []).match(/"type":"button"/g) ?? [];

@@ -8,6 +8,8 @@ import { buildConfig } from '../factories/config.ts';
 export const API_TOKEN = 'test-token-123456';
 /** A token with the breakglass scope (the default `ci` token has submit, read and deploy only). */
 export const ONCALL_TOKEN = 'oncall-token-123456';
+/** A token with the admin scope (e.g. requeueing dead outbox rows). */
+export const ADMIN_TOKEN = 'ops-admin-token-123456';
 
 /** A settable clock for tests. */
 export function fakeClock(start = new Date('2026-11-02T10:00:00Z')): Clock & { set(d: Date): void; advance(ms: number): void } {
@@ -23,7 +25,7 @@ export interface TestApp extends RunningApp {
 /** Starts the whole app in-process on a free port, on the given database. */
 export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean; scheduler?: boolean; http?: StartOptions['http'] }): Promise<TestApp> {
   const app = await start({
-    env: { COUNTERSIGN_API_TOKENS: `ci:${API_TOKEN},other:other-token-123,oncall:${ONCALL_TOKEN}:breakglass+read`, HOST: '127.0.0.1', LOG_LEVEL: 'silent', COUNTERSIGN_SANDBOX: 'off', ...opts.env },
+    env: { COUNTERSIGN_API_TOKENS: `ci:${API_TOKEN},other:other-token-123,oncall:${ONCALL_TOKEN}:breakglass+read,ops:${ADMIN_TOKEN}:admin`, HOST: '127.0.0.1', LOG_LEVEL: 'silent', COUNTERSIGN_SANDBOX: 'off', ...opts.env },
     config: opts.config ?? buildConfig(),
     database: opts.database,
     clock: opts.clock,

@@ -32,7 +32,7 @@ const officeHours = (timezone = 'UTC'): EscalationTimings => timings({ businessH
 /** Monday 2026-03-02 08:00 UTC. */
 const CREATED = new Date('2026-03-02T08:00:00Z');
 function subject(over: Partial<EscalationSubject> = {}): EscalationSubject {
-  return { status: 'pending', risk_level: 'low', created_at: CREATED, escalation_step: STEP.none, ...over };
+  return { status: 'pending', risk_level: 'low', round_started_at: CREATED, escalation_step: STEP.none, ...over };
 }
 const after = (ms: number, from: Date = CREATED): Date => new Date(from.getTime() + ms);
 const utc = (iso: string): Date => new Date(iso);
@@ -188,7 +188,7 @@ describe('dueStep thresholds', () => {
     });
   }
 
-  it('when created_at is in the future (clock skew), then nothing is due', () => {
+  it('when the round started in the future (clock skew), then nothing is due', () => {
     expect(dueStep(subject(), t, after(-H))).toBeNull();
   });
 });
@@ -247,31 +247,31 @@ describe('dueStep and business hours', () => {
   // Friday 2026-03-06 17:50 UTC: the reminder falls due at 18:20, just after closing.
   const friday = utc('2026-03-06T17:50:00Z');
   it('when a low-risk reminder falls due after hours, then it waits', () => {
-    expect(dueStep(subject({ created_at: friday }), officeHours(), after(30 * MIN, friday))).toBeNull();
+    expect(dueStep(subject({ round_started_at: friday }), officeHours(), after(30 * MIN, friday))).toBeNull();
   });
   it('when a weekend passes before business hours, then Monday 09:00 fires the highest due step (escalated), not a reminder', () => {
-    expect(dueStep(subject({ created_at: friday }), officeHours(), utc('2026-03-09T08:59:00Z'))).toBeNull();
-    expect(dueStep(subject({ created_at: friday }), officeHours(), utc('2026-03-09T09:00:00Z'))).toBe(STEP.escalated);
+    expect(dueStep(subject({ round_started_at: friday }), officeHours(), utc('2026-03-09T08:59:00Z'))).toBeNull();
+    expect(dueStep(subject({ round_started_at: friday }), officeHours(), utc('2026-03-09T09:00:00Z'))).toBe(STEP.escalated);
   });
   it('when the highest due step is escalated and it is after hours, then it returns null rather than a reminder', () => {
-    expect(dueStep(subject({ created_at: friday }), officeHours(), utc('2026-03-07T12:00:00Z'))).toBeNull();
+    expect(dueStep(subject({ round_started_at: friday }), officeHours(), utc('2026-03-07T12:00:00Z'))).toBeNull();
   });
   it('when risk is low, medium or high, then reminders and escalations wait for business hours', () => {
     for (const risk_level of ['low', 'medium', 'high'] as const) {
-      expect(dueStep(subject({ created_at: friday, risk_level }), officeHours(), after(30 * MIN, friday))).toBeNull();
-      expect(dueStep(subject({ created_at: friday, risk_level }), officeHours(), after(3 * H, friday))).toBeNull();
+      expect(dueStep(subject({ round_started_at: friday, risk_level }), officeHours(), after(30 * MIN, friday))).toBeNull();
+      expect(dueStep(subject({ round_started_at: friday, risk_level }), officeHours(), after(3 * H, friday))).toBeNull();
     }
   });
   it('when risk is critical, then reminders and escalations go at once outside business hours', () => {
-    const c = subject({ created_at: friday, risk_level: 'critical' });
+    const c = subject({ round_started_at: friday, risk_level: 'critical' });
     expect(dueStep(c, officeHours(), after(30 * MIN, friday))).toBe(STEP.reminded);
     expect(dueStep(c, officeHours(), after(3 * H, friday))).toBe(STEP.escalated);
   });
   it('when expiry falls due outside business hours, then it is never delayed', () => {
     // Created Wed 2026-03-04 02:00 UTC: expires Sat 2026-03-07 02:00 UTC.
     const wed = utc('2026-03-04T02:00:00Z');
-    expect(dueStep(subject({ created_at: wed, escalation_step: STEP.escalated }), officeHours(), after(72 * H, wed))).toBe(STEP.expired);
-    expect(dueStep(subject({ created_at: wed }), officeHours('America/New_York'), after(72 * H, wed))).toBe(STEP.expired);
+    expect(dueStep(subject({ round_started_at: wed, escalation_step: STEP.escalated }), officeHours(), after(72 * H, wed))).toBe(STEP.expired);
+    expect(dueStep(subject({ round_started_at: wed }), officeHours('America/New_York'), after(72 * H, wed))).toBe(STEP.expired);
   });
   it('when a step falls due inside business hours, then it fires', () => {
     expect(dueStep(subject(), officeHours(), after(2 * H))).toBe(STEP.escalated); // Mon 10:00 UTC
@@ -279,15 +279,15 @@ describe('dueStep and business hours', () => {
   });
   it('when business hours are in Europe/Berlin across the DST switch, then the reminder waits until 09:00 local (07:00 UTC)', () => {
     const sun = utc('2026-03-29T20:00:00Z');
-    const c = subject({ created_at: sun });
+    const c = subject({ round_started_at: sun });
     expect(dueStep(c, officeHours('Europe/Berlin'), utc('2026-03-30T06:59:00Z'))).toBeNull();
     expect(dueStep(c, officeHours('Europe/Berlin'), utc('2026-03-30T07:00:00Z'))).toBe(STEP.escalated);
   });
   it('when the window crosses midnight, then a reminder due Saturday 03:00 after a Friday night fires', () => {
     const satEarly = utc('2026-03-07T02:30:00Z'); // Sat 02:30, inside Friday night's window
     const t = timings({ businessHours: NIGHT_SHIFT });
-    expect(dueStep(subject({ created_at: satEarly }), t, after(30 * MIN, satEarly))).toBe(STEP.reminded);
-    expect(dueStep(subject({ created_at: satEarly }), t, after(4 * H, satEarly))).toBeNull(); // Sat 06:30
+    expect(dueStep(subject({ round_started_at: satEarly }), t, after(30 * MIN, satEarly))).toBe(STEP.reminded);
+    expect(dueStep(subject({ round_started_at: satEarly }), t, after(4 * H, satEarly))).toBeNull(); // Sat 06:30
   });
 });
 
@@ -307,7 +307,7 @@ describe('nextStepAt', () => {
   });
   it('when business hours are set, then nextStepAt ignores them', () => {
     const sat = utc('2026-03-07T12:00:00Z');
-    expect(nextStepAt(subject({ created_at: sat }), officeHours())).toEqual({ step: STEP.reminded, at: after(30 * MIN, sat) });
+    expect(nextStepAt(subject({ round_started_at: sat }), officeHours())).toEqual({ step: STEP.reminded, at: after(30 * MIN, sat) });
   });
 });
 
@@ -319,10 +319,10 @@ describe('sweepThresholds', () => {
   });
   it('when created_at equals a cutoff, then that step is due; one millisecond later it is not', () => {
     const cut = sweepThresholds(t, now);
-    expect(dueStep(subject({ created_at: cut.remindBefore }), t, now)).toBe(STEP.reminded);
-    expect(dueStep(subject({ created_at: after(1, cut.remindBefore) }), t, now)).toBeNull();
-    expect(dueStep(subject({ created_at: cut.expireBefore }), t, now)).toBe(STEP.expired);
-    expect(dueStep(subject({ created_at: after(1, cut.expireBefore) }), t, now)).toBe(STEP.escalated);
+    expect(dueStep(subject({ round_started_at: cut.remindBefore }), t, now)).toBe(STEP.reminded);
+    expect(dueStep(subject({ round_started_at: after(1, cut.remindBefore) }), t, now)).toBeNull();
+    expect(dueStep(subject({ round_started_at: cut.expireBefore }), t, now)).toBe(STEP.expired);
+    expect(dueStep(subject({ round_started_at: after(1, cut.expireBefore) }), t, now)).toBe(STEP.escalated);
   });
 
   const base = Date.parse('2026-01-01T00:00:00Z');
@@ -341,7 +341,7 @@ describe('sweepThresholds', () => {
       fc.property(arbCase, ({ created, ageMs, step, status, risk, bh, tz }) => {
         const t2 = timings({ businessHours: bh, timezone: tz });
         const now = after(ageMs, created);
-        const due = dueStep({ status, risk_level: risk, created_at: created, escalation_step: step }, t2, now);
+        const due = dueStep({ status, risk_level: risk, round_started_at: created, escalation_step: step }, t2, now);
         if (due === null) return true;
         const cut = sweepThresholds(t2, now);
         const cutoff = due === 1 ? cut.remindBefore : due === 2 ? cut.escalateBefore : cut.expireBefore;
@@ -362,7 +362,7 @@ describe('sweepThresholds', () => {
         const cut = sweepThresholds(t2, now);
         const c = created.getTime();
         const highest: EscalationStep = c <= cut.expireBefore.getTime() ? 3 : c <= cut.escalateBefore.getTime() ? 2 : c <= cut.remindBefore.getTime() ? 1 : 0;
-        const due = dueStep({ status: 'pending', risk_level: risk, created_at: created, escalation_step: step }, t2, now);
+        const due = dueStep({ status: 'pending', risk_level: risk, round_started_at: created, escalation_step: step }, t2, now);
         const expected = highest > step ? highest : null;
         if (risk === 'critical' || bh === null || highest === 3) expect(due).toBe(expected);
         else expect([null, expected]).toContain(due);

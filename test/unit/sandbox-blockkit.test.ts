@@ -2,6 +2,8 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { escapeHtml, renderBlocks, renderMessage, renderMrkdwn, renderPlainText, type RenderContext } from '../../src/sandbox/public/blockkit.js';
 import { buildChangeCard } from '../../src/slack/views/change-card.ts';
+import { buildChangeHelp } from '../../src/slack/views/change-list.ts';
+import { buildIncidentHelp } from '../../src/slack/views/incident-notices.ts';
 import { buildRejectModal } from '../../src/slack/views/reject-modal.ts';
 import { buildChange } from '../factories/domain-change.ts';
 
@@ -192,6 +194,50 @@ describe('renderMrkdwn: formatting', () => {
   });
 });
 
+describe('renderMrkdwn: Slack rules for styles and code', () => {
+  it('when bold, italic or strike wrap a code span, then the code is styled (Slack shows *`/change`* as bold code)', () => {
+    expect(renderMrkdwn('*`/change`*: review', ctx)).toBe('<b><code>/change</code></b>: review');
+    expect(renderMrkdwn('_`x`_ ~`y`~', ctx)).toBe('<i><code>x</code></i> <s><code>y</code></s>');
+    expect(renderMrkdwn('*a `b` c*', ctx)).toBe('<b>a <code>b</code> c</b>');
+  });
+
+  it('when markers are inside a code span, then nothing in it is formatted, not even emoji', () => {
+    expect(renderMrkdwn('`*a* _b_ ~c~ :tada:` :tada:', ctx)).toBe('<code>*a* _b_ ~c~ :tada:</code> 🎉');
+    expect(renderMrkdwn('*x `*` y*', ctx)).toBe('<b>x <code>*</code> y</b>');
+  });
+
+  it('when asterisks are not at word boundaries, then they stay literal', () => {
+    expect(renderMrkdwn('2*3*4 a*b* *c*d * e *', ctx)).toBe('2*3*4 a*b* *c*d * e *');
+    expect(renderMrkdwn('(*ok*), "*ok*"', ctx)).toBe('(<b>ok</b>), &quot;<b>ok</b>&quot;');
+  });
+
+  it('when Slack escapes are inside code, then they show as the characters they stand for', () => {
+    expect(visible(renderMrkdwn('`/change breakglass CHG-12 &lt;reason&gt;` &amp; more', ctx))).toBe('/change breakglass CHG-12 <reason> & more');
+  });
+
+  it('when /change help is rendered, then its title is bold code, its bullets are lines, and no markup character is left over', () => {
+    const msg = buildChangeHelp();
+    const html = renderMessage(msg, ctx);
+    checkMarkup(html, BLOCK_TAGS);
+    expect(html).toContain('<b><code>/change</code></b>: review changes');
+    const text = visible(html);
+    expect(text).not.toMatch(/[*`]/);
+    expect(text).toContain('• /change breakglass CHG-12 <reason>: emergency only');
+    expect(text.split('\n').filter((l) => l.startsWith('• /change '))).toHaveLength(7);
+    expect(html).toContain('<code>break_glass.allowed</code>');
+  });
+
+  it('when /change help echoes what was not understood, then the echo is code and stays inert', () => {
+    const html = renderMessage(buildChangeHelp('*x* <!channel> _y_'), ctx);
+    expectInert(html);
+    expect(html).toContain('Sorry, I did not understand <code>*x* &lt;!channel&gt; _y_</code>.');
+  });
+
+  it('when /incident help is rendered, then its title is bold code too', () => {
+    expect(renderMessage(buildIncidentHelp(), ctx)).toContain('<b><code>/incident</code></b>: declare incidents');
+  });
+});
+
 describe('renderMrkdwn: injection', () => {
   it('keeps every hostile input inert', () => {
     for (const t of HOSTILE) {
@@ -208,13 +254,14 @@ describe('renderMrkdwn: injection', () => {
   it('cannot be tricked by the private-use characters it uses internally', () => {
     const html = renderMrkdwn('\uE0000\uE001 <@U0ALICE>', ctx);
     expect(html).toBe('\uFFFD0\uFFFD <span class="mention">@Alice Ng</span>');
+    expect(renderMrkdwn('`x` \uE0020\uE003', ctx)).toBe('<code>x</code> \uFFFD0\uFFFD');
   });
 
   it('produces only allowed markup for any input (property)', () => {
     const piece = fc.constantFrom(
       '<', '>', '&', '"', "'", '*', '_', '~', '`', '```', '\n', '|', '^', ':', ' ', 'a', '0',
       '@U0ALICE', '#C0PAYSEN', '!channel', '!subteam^S1', '!date^1', 'javascript:', 'https://x', 'mailto:',
-      '&lt;', '&gt;', '&amp;', '&quot;', 'onerror=', 'img', 'script', ':tada:', '\uE000', '\uE001',
+      '&lt;', '&gt;', '&amp;', '&quot;', 'onerror=', 'img', 'script', ':tada:', '\uE000', '\uE001', '\uE002', '\uE003',
     );
     const text = fc.oneof(fc.array(piece, { maxLength: 30 }).map((a) => a.join('')), fc.string({ maxLength: 60 }));
     fc.assert(

@@ -276,6 +276,42 @@ describe('signed delivery to an app', () => {
     expect(slack.messagesIn('C0REVIEW')[0]).toMatchObject({ text: 'Approved by alice', edits: 1 });
   });
 
+  it('when a person opens the Home tab, then a signed JSON event_callback carries app_home_opened and the Home last published', async () => {
+    const first = await slack.openHome(appUrl, 'U0ALICE');
+    expect(first.status).toBe(200);
+    const [req] = received;
+    expect(req.headers['content-type']).toBe('application/json');
+    expect(() => verify(req)).not.toThrow();
+    expect(() => verify({ ...req, body: req.body.replace('U0ALICE', 'U0BOB') })).toThrow();
+    expect(JSON.parse(req.body)).toMatchObject({
+      type: 'event_callback', team_id: 'T0SANDBOX', api_app_id: expect.any(String), event_id: expect.stringMatching(/^Ev/), event_time: expect.any(Number),
+      event: { type: 'app_home_opened', user: 'U0ALICE', channel: 'DU0ALICE', tab: 'home', event_ts: expect.stringMatching(/^\d+\.\d{6}$/) },
+    });
+    expect(JSON.parse(req.body).event.view).toBeUndefined();
+
+    const published = await web.views.publish({ user_id: 'U0ALICE', view: { type: 'home', blocks: [section('Waiting for your sign-off')] } });
+    await slack.openHome(appUrl, 'U0ALICE');
+    expect(JSON.parse(received[1].body).event.view).toMatchObject({ id: published.view!.id, type: 'home', blocks: [section('Waiting for your sign-off')] });
+  });
+
+  it('when a button in an App Home is clicked, then block_actions names the view, with no channel and no response_url (as Slack sends it)', async () => {
+    const blocks = [{ type: 'actions', block_id: 'chg', elements: [{ type: 'button', action_id: 'change_approve', text: { type: 'plain_text', text: 'Approve' }, value: '{"key":"CHG-1"}' }] }];
+    const { view } = await web.views.publish({ user_id: 'U0ALICE', view: { type: 'home', blocks } });
+    await slack.sendAction(appUrl, { user_id: 'U0ALICE', view_id: view!.id!, action: { action_id: 'change_approve', block_id: 'chg' } });
+    const [req] = received;
+    expect(() => verify(req)).not.toThrow();
+    const payload = JSON.parse(new URLSearchParams(req.body).get('payload')!);
+    expect(payload).toMatchObject({
+      type: 'block_actions', user: { id: 'U0ALICE' }, trigger_id: expect.any(String),
+      container: { type: 'view', view_id: view!.id },
+      view: { id: view!.id, type: 'home', blocks },
+      actions: [{ type: 'button', action_id: 'change_approve', block_id: 'chg', value: '{"key":"CHG-1"}', text: { text: 'Approve' } }],
+    });
+    expect(payload).not.toHaveProperty('response_url');
+    expect(payload).not.toHaveProperty('channel');
+    await expect(slack.sendAction(appUrl, { user_id: 'U0ALICE', view_id: 'VNOSUCH', action: { action_id: 'x', block_id: 'y' } })).rejects.toThrow('view_not_found');
+  });
+
   it('when a view submission is answered with errors, then they are returned; a plain ack closes the modal', async () => {
     await web.views.open({ trigger_id: 't', view: { type: 'modal', callback_id: 'reject', title: { type: 'plain_text', text: 'Reject' }, blocks: [] } });
     const view = { callback_id: 'reject', private_metadata: 'CS-42', state: { values: { reason: { input: { type: 'plain_text_input', value: null } } } } };

@@ -20,7 +20,7 @@ import { findChange } from './changes.ts';
 export async function startReviewRound(db: DbOrTx, id: number, r: { fromRound: number; headSha: string; status: ChangeStatus; decidedAt: Date | null; at: Date }): Promise<boolean> {
   const done = await db
     .update(changes)
-    .set({ round: r.fromRound + 1, headSha: r.headSha, status: r.status, decidedAt: r.decidedAt, escalationStep: 0, claimedBy: null, claimedAt: null, updatedAt: r.at })
+    .set({ round: r.fromRound + 1, headSha: r.headSha, status: r.status, decidedAt: r.decidedAt, escalationStep: 0, claimedBy: null, claimedAt: null, roundStartedAt: r.at, updatedAt: r.at })
     .where(and(eq(changes.id, id), eq(changes.round, r.fromRound), sql`${changes.headSha} is distinct from ${r.headSha}`))
     .returning({ id: changes.id });
   return done.length === 1;
@@ -53,7 +53,7 @@ export async function notePullRequestTime(db: DbOrTx, id: number, at: Date): Pro
 export async function reopenCancelled(db: DbOrTx, id: number, r: { fromRound: number; headSha: string; status: ChangeStatus; at: Date }): Promise<boolean> {
   const done = await db
     .update(changes)
-    .set({ round: r.fromRound + 1, headSha: r.headSha, status: r.status, decidedAt: r.status === 'pending' ? null : r.at, escalationStep: 0, claimedBy: null, claimedAt: null, updatedAt: r.at })
+    .set({ round: r.fromRound + 1, headSha: r.headSha, status: r.status, decidedAt: r.status === 'pending' ? null : r.at, escalationStep: 0, claimedBy: null, claimedAt: null, roundStartedAt: r.at, updatedAt: r.at })
     .where(and(eq(changes.id, id), eq(changes.round, r.fromRound), eq(changes.status, 'cancelled')))
     .returning({ id: changes.id });
   return done.length === 1;

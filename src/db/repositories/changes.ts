@@ -3,7 +3,7 @@ import { changeKey, type Change } from '../../domain/change.ts';
 import type { ChangeStatus, SignOff } from '../../domain/types.ts';
 import type { Database, DbOrTx } from '../client.ts';
 import { auditData, type AuditEvent } from './audit.ts';
-import type { OutboxMessage } from './outbox.ts';
+import type { OutboxMessage } from '../../delivery/messages.ts';
 import { changes, signOffs, type ChangeRow, type NewChangeRow, type SignOffRow } from '../schema.ts';
 
 /** Maps rows to the domain's Change. */
@@ -41,6 +41,7 @@ export function toChange(row: ChangeRow, rows: SignOffRow[]): Change {
     assigned_to: row.assignedTo,
     submitted_by: row.submittedBy,
     created_at: row.createdAt,
+    round_started_at: row.roundStartedAt,
     updated_at: row.updatedAt,
     decided_at: row.decidedAt,
     sign_offs: rows.map(toSignOff),
@@ -117,16 +118,16 @@ export async function teamOfChange(db: DbOrTx, id: number): Promise<{ team: stri
 }
 
 /**
- * Pending changes past at least one escalation threshold and not yet at that step, oldest first.
- * One index range scan per step on the partial index (escalation_step, created_at) where pending:
- * the cost follows what is due, not the size of the table.
+ * Pending changes past at least one escalation threshold (counted from the round's start) and not
+ * yet at that step, oldest first. One index range scan per step on the partial index
+ * (escalation_step, round_started_at) where pending: the cost follows what is due, not the table.
  */
 export async function dueForEscalation(database: Database, cutoffs: { remindBefore: Date; escalateBefore: Date; expireBefore: Date }, limit: number): Promise<Change[]> {
   const part = (step: number, before: Date) =>
-    sql`(select id, created_at from changes where status = 'pending' and escalation_step = ${step} and created_at <= ${before.toISOString()}::timestamptz order by created_at limit ${limit})`;
+    sql`(select id, round_started_at from changes where status = 'pending' and escalation_step = ${step} and round_started_at <= ${before.toISOString()}::timestamptz order by round_started_at limit ${limit})`;
   const due = await database.rows<{ id: number }>(sql`
     select id from (${part(0, cutoffs.remindBefore)} union all ${part(1, cutoffs.escalateBefore)} union all ${part(2, cutoffs.expireBefore)}) d
-    order by created_at, id limit ${limit}`);
+    order by round_started_at, id limit ${limit}`);
   if (due.length === 0) return [];
   const ids = due.map((d) => Number(d.id));
   const rows = await database.db.select().from(changes).where(inArray(changes.id, ids));

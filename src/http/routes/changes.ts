@@ -8,9 +8,9 @@ import { checkGate } from '../../use-cases/check-gate.ts';
 import { getChange } from '../../use-cases/get-change.ts';
 import { listChanges } from '../../use-cases/list-changes.ts';
 import type { Deps } from '../../use-cases/ports.ts';
-import { registerChange } from '../../use-cases/register-change.ts';
+import { intakeIssues, registerChange } from '../../use-cases/register-change.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
-import { presentChange } from '../present.ts';
+import { namesFrom, presentChange } from '../present.ts';
 import type { HttpServer } from '../server.ts';
 
 const listQuery = z.strictObject({
@@ -33,11 +33,17 @@ const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(2000).o
 
 /** The change intake API, the deploy gate and cancellation. */
 export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
+  const names = namesFrom(deps.config.engineers);
   server.route('POST', '/api/changes', async (ctx) => {
     const body = await ctx.json();
     if (body === undefined) throw badRequest([{ path: '(root)', message: 'expected a JSON object body' }]);
     const parsed = changeInputSchema.safeParse(body);
-    if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
+    if (!parsed.success) {
+      // Every problem at once: the schema's, and what the config can tell about the fields that are well-formed.
+      const schema = fieldIssues(parsed.error);
+      const seen = new Set(schema.map((i) => i.path));
+      throw badRequest([...schema, ...intakeIssues(deps.config, body).issues.filter((i) => !seen.has(i.path))]);
+    }
     const result = await registerChange(deps, parsed.data, ctx.caller, { via: ctx.via });
     if (!result.ok) throw badRequest(result.issues);
     if (result.conflict) {
@@ -48,20 +54,20 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
       });
     }
     if (result.created) ctx.log.info({ key: result.change.key, risk: result.change.risk.level, status: result.change.status }, 'change registered');
-    return { status: result.created ? 201 : 200, body: presentChange(result.change) };
+    return { status: result.created ? 201 : 200, body: presentChange(result.change, undefined, names) };
   }, { maxBodyBytes: 'large' });
 
   server.route('GET', '/api/changes', async (ctx) => {
     const parsed = listQuery.safeParse(Object.fromEntries(ctx.query));
     if (!parsed.success) throw badRequest(fieldIssues(parsed.error), 'the query is invalid');
     const changes = await listChanges(deps, parsed.data);
-    return { status: 200, body: { changes: changes.map((c) => presentChange(c)) } };
+    return { status: 200, body: { changes: changes.map((c) => presentChange(c, undefined, names)) } };
   });
 
   server.route('GET', '/api/changes/:key', async (ctx) => {
     const found = await getChange(deps, ctx.params.key);
     if (!found) throw notFound(`change ${ctx.params.key}`);
-    return { status: 200, body: presentChange(found.change, found.history) };
+    return { status: 200, body: presentChange(found.change, found.history, names) };
   });
 
   server.route('GET', '/api/changes/:key/gate', async (ctx) => {
@@ -96,7 +102,7 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
       throw new HttpError(409, { error: result.code, message: result.message });
     }
     ctx.log.warn({ key: result.change.key, by: parsed.data.by, caller: ctx.caller }, 'break-glass: gate opened without sign-off');
-    return { status: 200, body: presentChange(result.change) };
+    return { status: 200, body: presentChange(result.change, undefined, names) };
   }, { scope: 'breakglass' });
 
   server.route('POST', '/api/changes/:key/cancel', async (ctx) => {
@@ -107,6 +113,6 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
       if (result.code === 'not_found') throw notFound(`change ${ctx.params.key}`);
       throw new HttpError(409, { error: result.code, message: result.message });
     }
-    return { status: 200, body: presentChange(result.change) };
+    return { status: 200, body: presentChange(result.change, undefined, names) };
   });
 }

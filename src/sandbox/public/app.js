@@ -5,6 +5,7 @@ import { escapeHtml, renderBlocks, renderMessage } from '/sandbox/static/blockki
 const $ = (id) => document.getElementById(id);
 const KEY_ME = 'countersign.sandbox.me';
 const KEY_CHANNEL = 'countersign.sandbox.channel';
+const KEY_TAB = 'countersign.sandbox.tab';
 const POLL_MS = 5000;
 const DEBOUNCE_MS = 100;
 
@@ -17,6 +18,8 @@ const ui = {
   me: store.get(KEY_ME),
   chosen: Boolean(store.get(KEY_ME)), // false until a person is stored: then the first senior is picked
   channel: store.get(KEY_CHANNEL),
+  tab: store.get(KEY_TAB) === 'home' ? 'home' : 'messages', // the Countersign app's tab: its Home or its DM
+  homeOpenedFor: null, // whom app_home_opened was sent for since the Home tab was last entered
   data: null,
   thread: null, // ts of the open thread's parent
   seen: new Map(), // channel id → top-level messages + my ephemerals counted when last seen
@@ -49,7 +52,10 @@ const ephemeralsIn = (id) => asArray(ui.data?.ephemerals[id]);
 const repliesTo = (channel, ts) => messagesIn(channel).filter((m) => m.thread_ts === ts && m.ts !== ts).sort(byTs);
 const channelLabel = (c) => (!c ? '' : c.kind === 'dm' ? c.name : `#${c.name}`);
 
-const renderCtx = () => ({ userName: (id) => person(id)?.name, channelName: (id) => channelOf(id)?.name });
+/** A person's name for a user id: the people list, or the app's own bot user. */
+const nameOf = (id) => person(id)?.name ?? (id && id === ui.data?.bot?.id ? ui.data.bot.name : undefined);
+const renderCtx = () => ({ userName: nameOf, channelName: (id) => channelOf(id)?.name });
+const homeShown = () => ui.tab === 'home' && channelOf(ui.channel)?.kind === 'dm';
 
 /** Sets innerHTML (built only from escaped parts) when it changed, so a refresh does not redraw the same thing. */
 function setHtml(el, html) {
@@ -129,6 +135,8 @@ function apply(raw) {
     messages: asObject(raw.messages),
     ephemerals: asObject(raw.ephemerals),
     presets: asArray(raw.presets),
+    home: raw.home && typeof raw.home === 'object' ? raw.home : null,
+    card_channels: asObject(raw.card_channels),
   };
   if (!ui.chosen) {
     // First visit: be the first senior (the person who can sign off).
@@ -147,7 +155,13 @@ function apply(raw) {
   render();
 }
 
+function hideToast() {
+  clearTimeout(toastTimer);
+  $('toast').hidden = true;
+}
+
 function switchTo(id) {
+  hideToast(); // it was said to the previous person
   ui.me = id;
   ui.chosen = true;
   store.set(KEY_ME, id);
@@ -155,6 +169,7 @@ function switchTo(id) {
   ui.thread = null;
   ui.modalKey = null;
   ui.dismissedModal = null;
+  ui.homeOpenedFor = null;
   if (ui.channel?.startsWith('D')) ui.channel = `D${id}`;
   refresh();
 }
@@ -182,6 +197,7 @@ function render() {
   renderChannels();
   renderHeader();
   renderMessages();
+  renderHome();
   renderThread();
   renderModal();
   renderPresets();
@@ -194,7 +210,7 @@ function renderWhoami() {
   if (key !== ui.peopleKey) {
     ui.peopleKey = key;
     const options = people.map((p) => new Option(`${p.name ?? p.id} — ${p.level ?? 'unknown'}`, p.id));
-    if (ui.me && !person(ui.me)) options.unshift(new Option(ui.me, ui.me));
+    if (ui.me && !person(ui.me)) options.unshift(new Option(nameOf(ui.me) ?? 'Someone not in the config', ui.me));
     sel.replaceChildren(...options);
   }
   sel.value = ui.me ?? '';
@@ -221,6 +237,14 @@ function renderHeader() {
   const c = channelOf(ui.channel);
   $('channel-title').textContent = c ? channelLabel(c) : 'No channel';
   $('composer').placeholder = `Message ${c ? channelLabel(c) : '#channel'}, or type /change list`;
+  // The app's DM is the app: like Slack, it has a Home tab and a Messages tab.
+  $('app-tabs').hidden = c?.kind !== 'dm';
+  const current = homeShown() ? 'home' : 'messages';
+  for (const tab of document.querySelectorAll('.app-tab')) {
+    const on = tab.dataset.tab === current;
+    tab.classList.toggle('selected', on);
+    tab.setAttribute('aria-selected', String(on));
+  }
 }
 
 /** One message. The thread pane's parent uses class `thread-root` instead of `message`. */
@@ -259,6 +283,39 @@ function renderMessages() {
     : `<div class="empty">Nothing in ${escapeHtml(channelLabel(channelOf(id)) || 'this channel')} yet. Submit a change to see a card arrive.</div>`;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
   if (setHtml(list, html) && atBottom) list.scrollTop = list.scrollHeight;
+}
+
+/** The App Home: the view the app last published for me, drawn by the same Block Kit renderer as messages. */
+function renderHome() {
+  const shown = homeShown();
+  $('home').hidden = !shown;
+  $('messages').hidden = shown;
+  $('composer-wrap').hidden = shown;
+  if (!shown) return;
+  if (ui.homeOpenedFor !== ui.me) void openHome();
+  const home = ui.data.home;
+  const html = home
+    ? renderBlocks(asArray(asObject(home.view).blocks), renderCtx())
+    : '<div class="empty">Opening the Home tab…</div>';
+  setHtml($('home'), `<div class="home-view">${html}</div>`);
+}
+
+/** Entering the Home tab: Slack sends the app `app_home_opened`; the app answers by publishing the Home. */
+async function openHome() {
+  const me = ui.me;
+  ui.homeOpenedFor = me;
+  const r = await postJson('/sandbox/api/home', { user: me });
+  if (me !== ui.me) return;
+  if (!r.ok) toast(`The app did not open the Home tab: ${describe(r)}`);
+  await refresh();
+}
+
+function selectTab(tab) {
+  ui.tab = tab === 'home' ? 'home' : 'messages';
+  store.set(KEY_TAB, ui.tab);
+  ui.homeOpenedFor = null; // every visit to the tab is an app_home_opened, as in Slack
+  ui.thread = null;
+  if (ui.data) render();
 }
 
 function renderThread() {
@@ -324,6 +381,7 @@ function fillPreset() {
 // ——— actions ———
 
 function selectChannel(id, draw = true) {
+  if (id !== ui.channel) ui.homeOpenedFor = null;
   ui.channel = id;
   ui.thread = null;
   store.set(KEY_CHANNEL, id);
@@ -338,12 +396,14 @@ function selectChannel(id, draw = true) {
 async function clickButton(btn) {
   const holder = btn.closest('[data-ts]');
   const inModal = btn.closest('#modal');
-  if (!holder && !inModal) return;
+  const inHome = btn.closest('#home');
+  if (!holder && !inModal && !inHome) return;
   const url = btn.dataset.url;
   if (url && /^https?:\/\//i.test(url)) window.open(url, '_blank', 'noopener,noreferrer');
-  const body = { user: ui.me, channel: holder?.dataset.channel ?? ui.channel, action_id: btn.dataset.actionId, block_id: btn.dataset.blockId, value: btn.dataset.value };
-  if (holder) body.message_ts = holder.dataset.ts;
-  else body.view_id = ui.data?.modal?.id;
+  const body = { user: ui.me, action_id: btn.dataset.actionId, block_id: btn.dataset.blockId, value: btn.dataset.value };
+  // A click on a message names the message; a click in a view (modal, App Home) names the view.
+  if (holder) Object.assign(body, { channel: holder.dataset.channel, message_ts: holder.dataset.ts });
+  else body.view_id = inModal ? ui.data?.modal?.id : ui.data?.home?.id;
   btn.disabled = true;
   const r = await postJson('/sandbox/api/action', body);
   btn.disabled = false;
@@ -418,6 +478,20 @@ function freshExternalId() {
   }
 }
 
+/** The channel where a change's card is (its team's senior channel, else the approvals channel), or null when it has no card. */
+function cardChannelFor(change) {
+  if (!(Number(change.approvals_required) > 0)) return null;
+  const where = ui.data?.card_channels ?? {};
+  const teams = asObject(where.teams);
+  const id = typeof change.team === 'string' && Object.hasOwn(teams, change.team) ? teams[change.team] : where.fallback;
+  return channelOf(id) ? id : null;
+}
+
+function noCardNotice(change) {
+  if (change.status === 'approved') return 'It needed no sign-off: it was approved on arrival, so no card was posted and its gate is open.';
+  return `It needed no sign-off, so no card was posted (status: ${change.status ?? 'unknown'}).`;
+}
+
 function showResult(kind, lines, issues = []) {
   const out = $('submit-result');
   out.className = `submit-result ${kind}`;
@@ -445,14 +519,23 @@ async function submitChange() {
     try { json = await res.json(); } catch { /* not JSON */ }
     if (res.ok && json?.key) {
       const what = res.status === 201 ? 'registered' : 'already registered (same source and external_id): the stored change';
-      showResult('ok', [
-        `HTTP ${res.status}: ${json.key} ${what}`,
+      const details = [
         `Key: ${json.key}`,
         `Status: ${json.status}`,
         `Risk level: ${json.risk?.level ?? 'unknown'}`,
         `Sign-offs needed: ${json.approvals_required ?? '?'}`,
         ...asArray(json.risk?.reasons).map((r) => `Rule ${r.rule}: ${asArray(r.facts).join('; ')}`),
-      ]);
+      ];
+      const card = cardChannelFor(json);
+      if (card) {
+        // The change waits for sign-off: close the panel and go where its card is.
+        showResult('ok', [`HTTP ${res.status}: ${json.key} ${what}`, ...details]);
+        $('submit-panel').hidden = true;
+        selectChannel(card);
+        toast(`${json.key} ${res.status === 201 ? 'registered' : 'was already registered'}: its card is in ${channelLabel(channelOf(card)) || 'the approvals channel'}`);
+      } else {
+        showResult('ok', [`${json.key} ${res.status === 201 ? 'registered' : 'was already registered'}. ${noCardNotice(json)}`, ...details]);
+      }
     } else {
       showResult('error', [`HTTP ${res.status}: ${json?.error ?? res.statusText}`, ...(json?.message && !json?.issues ? [json.message] : [])], asArray(json?.issues));
     }
@@ -479,11 +562,15 @@ function wire() {
       ui.thread = replies.dataset.threadTs;
       return renderThread();
     }
+    if (target.closest('#toast')) return hideToast();
     if (target.closest('#thread-close')) {
       ui.thread = null;
       return renderThread();
     }
+    const tab = target.closest('.app-tab[data-tab]');
+    if (tab) return selectTab(tab.dataset.tab);
     if (target.closest('#submit-change-open')) {
+      showResult('', []);
       $('submit-panel').hidden = false;
       return $('preset').focus();
     }

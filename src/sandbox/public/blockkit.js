@@ -54,11 +54,15 @@ function decodeSlack(s) {
 /** Slack text (still Slack-escaped) → decoded → HTML-escaped. */
 const textHtml = (s) => escapeHtml(decodeSlack(s));
 
-// Rendered `<…>` tokens are swapped out for these markers while formatting runs, then put back.
-// Marker characters already in the input are replaced first, so input can never forge one.
+// Rendered `<…>` tokens are swapped out for these markers while formatting runs, then put back;
+// inline code spans likewise, with their own pair. Marker characters already in the input are
+// replaced first, so input can never forge one.
 const MARK_OPEN = '\uE000';
 const MARK_CLOSE = '\uE001';
 const MARK_RE = /\uE000(\d+)\uE001/g;
+const CODE_OPEN = '\uE002';
+const CODE_CLOSE = '\uE003';
+const CODE_RE = /\uE002(\d+)\uE003/g;
 
 const safeName = (fn, id) => {
   try {
@@ -112,12 +116,18 @@ function inlineStyles(s) {
   return s;
 }
 
-/** One line of text (tokens already swapped for markers): escape, inline code, emoji, styles. */
+/**
+ * One line of text (tokens already swapped for markers): inline code, escape, emoji, styles.
+ * Code spans are set aside first, so nothing inside them is styled, while styles around them
+ * still apply, as in Slack: `*`/change`*` is bold code.
+ */
 function renderLine(line) {
-  const parts = line.split(/`([^`]+)`/);
-  return parts
-    .map((part, i) => (i % 2 === 1 ? `<code>${textHtml(part)}</code>` : inlineStyles(emojify(textHtml(part)))))
-    .join('');
+  const codes = [];
+  const text = line.replace(/`([^`]+)`/g, (_, code) => {
+    codes.push(`<code>${textHtml(code)}</code>`);
+    return `${CODE_OPEN}${codes.length - 1}${CODE_CLOSE}`;
+  });
+  return inlineStyles(emojify(textHtml(text))).replace(CODE_RE, (_, n) => codes[Number(n)] ?? '');
 }
 
 /** Lines outside code blocks; runs of lines starting with a literal `>` become one blockquote. */
@@ -152,7 +162,7 @@ function renderLines(text) {
 export function renderMrkdwn(text, ctx = {}) {
   const tokens = [];
   const src = String(text ?? '')
-    .replace(/[\uE000\uE001]/g, '\uFFFD')
+    .replace(/[\uE000-\uE003]/g, '\uFFFD')
     .replace(/<([^<>\n]*)>/g, (_, inner) => {
       tokens.push(renderToken(inner, ctx));
       return `${MARK_OPEN}${tokens.length - 1}${MARK_CLOSE}`;

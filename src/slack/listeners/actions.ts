@@ -1,8 +1,7 @@
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { claimReview } from '../../use-cases/claim-review.ts';
 import { previewSignOff } from '../../use-cases/preview-sign-off.ts';
-import { applyApprove, approveOutcomeText, receiveApprove } from '../click-inbox.ts';
+import { applyInBackground, receiveClick } from '../click-inbox.ts';
 import { ActionId, changeButtonValue, parsePayload } from '../ids.ts';
 import { refusalText } from '../views/notices.ts';
 import { buildRejectModal } from '../views/reject-modal.ts';
@@ -33,13 +32,9 @@ export function registerActions(app: App, ctx: ListenerContext): void {
     // One durable write (the click's receipt), then the ack; the sign-off is applied right after.
     // A crash in between leaves the receipt for recovery, so an acked click is never lost.
     const click = { key: value.key, round: value.round, reviewer: body.user.id, response_url: body.response_url };
-    const receipt = await receiveApprove(ctx.deps.database, click);
+    const receipt = await receiveClick(ctx.deps.database, 'approve', click);
     await ack();
-    ctx.clicks.push(async () => {
-      const result = await applyApprove(ctx, click, receipt);
-      if (result.ok) ctx.nudge();
-      await tell(ctx, body, respond, client, approveOutcomeText(result));
-    });
+    applyInBackground(ctx, 'approve', click, receipt, (text) => tell(ctx, body, respond, client, text));
   });
 
   app.action<BlockButtonAction>(ActionId.reject, async ({ ack, body, action, respond, client }) => {
@@ -56,17 +51,16 @@ export function registerActions(app: App, ctx: ListenerContext): void {
 
   for (const [id, verb] of [[ActionId.claim, 'claim'], [ActionId.release, 'release']] as const) {
     app.action<BlockButtonAction>(id, async ({ ack, body, action, respond, client }) => {
-      await ack();
       const value = parsePayload(changeButtonValue, action.value);
-      if (!value) return tell(ctx, body, respond, client, OUTDATED);
-      const result = await claimReview(ctx.deps, value.key, body.user.id, verb);
-      if (result.ok) ctx.nudge();
-      const text = !result.ok
-        ? refusalText(result)
-        : verb === 'claim'
-          ? `You are reviewing ${result.change.key}; reminders now go to you only.`
-          : `You released ${result.change.key}; reminders go to every eligible senior again.`;
-      await tell(ctx, body, respond, client, text);
+      if (!value) {
+        await ack();
+        return tell(ctx, body, respond, client, OUTDATED);
+      }
+      // Like Approve: the receipt first, then the ack, then the claim is applied.
+      const click = { key: value.key, user: body.user.id, response_url: body.response_url };
+      const receipt = await receiveClick(ctx.deps.database, verb, click);
+      await ack();
+      applyInBackground(ctx, verb, click, receipt, (text) => tell(ctx, body, respond, client, text));
     });
   }
 

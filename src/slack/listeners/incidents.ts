@@ -6,6 +6,7 @@ import { declareIncident } from '../../use-cases/declare-incident.ts';
 import { listIncidents } from '../../use-cases/get-incident.ts';
 import { resolveIncident } from '../../use-cases/resolve-incident.ts';
 import { ActionId, confirmCauseValue, parsePayload } from '../ids.ts';
+import { applyInBackground, receiveClick } from '../click-inbox.ts';
 import { safeText } from '../mrkdwn.ts';
 import type { SlackMessage } from '../views/change-card.ts';
 import { buildIncidentHelp, buildIncidentList, notice } from '../views/incident-notices.ts';
@@ -24,21 +25,18 @@ export function registerIncidentListeners(app: App, ctx: ListenerContext): void 
   });
 
   // Anyone in the incident channel may confirm a cause; it is audited under their id.
+  // A durable receipt before the ack, like Approve: an acked confirmation is never lost.
   app.action<BlockButtonAction>(ActionId.confirmCause, async ({ ack, body, action, respond }) => {
-    await ack();
     const value = parsePayload(confirmCauseValue, action.value);
     if (!value) {
+      await ack();
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'That button is out of date; use the latest broadcast.' });
       return;
     }
-    const result = await confirmCause(ctx.deps, { incident: value.incident, change: value.change, by: body.user.id });
-    if (result.ok && result.created) ctx.nudge();
-    const text = !result.ok
-      ? `:no_entry: ${result.message}`
-      : result.created
-        ? `:white_check_mark: You confirmed ${value.change} as a cause of ${value.incident}. Its approvers have been told.`
-        : `${value.change} was already confirmed as a cause of ${value.incident}.`;
-    await respond({ response_type: 'ephemeral', replace_original: false, text });
+    const click = { incident: value.incident, change: value.change, user: body.user.id, response_url: body.response_url };
+    const receipt = await receiveClick(ctx.deps.database, 'confirm_cause', click);
+    await ack();
+    applyInBackground(ctx, 'confirm_cause', click, receipt, (text) => respond({ response_type: 'ephemeral', replace_original: false, text }).then(() => undefined));
   });
 }
 

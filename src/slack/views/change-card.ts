@@ -22,6 +22,17 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
+/** Where a change's card lives: its channel, and its permalink once posted (null before, or when Slack gave none). */
+export interface CardLocation {
+  channel: string;
+  permalink: string | null;
+}
+
+/** "The card is in #channel", with the card itself linked when its permalink is known. */
+export function cardPlace(card: CardLocation): string {
+  return card.permalink ? `${link(card.permalink, 'The card')} is in <#${card.channel}>` : `The card is in <#${card.channel}>`;
+}
+
 const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(text, 3000) } });
 const context = (texts: string[]): KnownBlock => ({ type: 'context', elements: texts.slice(0, 10).map((t) => ({ type: 'mrkdwn', text: fitMrkdwn(t, 3000) })) });
 

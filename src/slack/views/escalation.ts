@@ -2,8 +2,8 @@ import type { KnownBlock } from '@slack/types';
 import type { Change } from '../../domain/change.ts';
 import { formatAge } from '../../domain/duration.ts';
 import type { DigestItem, EscalationInfo } from '../../use-cases/ports.ts';
-import { fitMrkdwn, formatTime, mention, safeText } from '../mrkdwn.ts';
-import { RISK_EMOJI, type SlackMessage } from './change-card.ts';
+import { fitMrkdwn, formatTime, link, mention, safeText } from '../mrkdwn.ts';
+import { cardPlace, RISK_EMOJI, type CardLocation, type SlackMessage } from './change-card.ts';
 
 const STEP_NAME: Record<number, string> = { 2: 'escalates', 3: 'expires' };
 
@@ -15,7 +15,7 @@ export function reminderText(change: Change, info: EscalationInfo): string {
 }
 
 /** The one post in the escalation channel: key, title, team, age, risk, who it waits on, where the card is. */
-export function escalationMessage(change: Change, info: EscalationInfo, opts: { cardChannel: string; contacts: string[]; usergroup?: string }): SlackMessage {
+export function escalationMessage(change: Change, info: EscalationInfo, opts: { card: CardLocation; contacts: string[]; usergroup?: string }): SlackMessage {
   const waiting = info.waitingOn.length ? info.waitingOn.map(mention).join(' ') : 'nobody eligible (check the team\'s seniors)';
   const extra = [...opts.contacts.map(mention), ...(opts.usergroup && /^S[A-Z0-9]+$/.test(opts.usergroup) ? [`<!subteam^${opts.usergroup}>`] : [])];
   if (change.status === 'approved_breakglass') {
@@ -25,13 +25,13 @@ export function escalationMessage(change: Change, info: EscalationInfo, opts: { 
       `:rotating_light: *${change.key}* ${safeText(change.title, 300)} was ${bg}\n` +
       `*Break-glass reason* ${safeText(change.breakglass?.reason ?? '', 1000)}\n` +
       `*Team* ${safeText(change.team, 100)} · *Risk* ${RISK_EMOJI[change.risk.level]} ${change.risk.level} · *Waits on* ${waiting}\n` +
-      `The card is in <#${opts.cardChannel}>.${extra.length ? ` ${extra.join(' ')}` : ''}`;
+      `${cardPlace(opts.card)}.${extra.length ? ` ${extra.join(' ')}` : ''}`;
     return { text: `${change.key} ${safeText(change.title, 300)} was ${bg}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(body, 3000) } }] };
   }
   const text =
     `:rotating_light: *${change.key}* ${safeText(change.title, 300)} has waited ${formatAge(info.ageMs)} for sign-off\n` +
     `*Team* ${safeText(change.team, 100)} · *Risk* ${RISK_EMOJI[change.risk.level]} ${change.risk.level} · *Waits on* ${waiting}\n` +
-    `The card is in <#${opts.cardChannel}>.${extra.length ? ` ${extra.join(' ')}` : ''}`;
+    `${cardPlace(opts.card)}.${extra.length ? ` ${extra.join(' ')}` : ''}`;
   return {
     text: `${change.key} ${safeText(change.title, 300)} has waited ${formatAge(info.ageMs)} for sign-off`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(text, 3000) } }],
@@ -43,7 +43,8 @@ export function buildDigest(items: DigestItem[]): SlackMessage {
   const lines = items.map((i) => {
     const claim = i.claimer ? ` · ${mention(i.claimer)} is reviewing` : '';
     const waiting = i.waitingOn.length ? i.waitingOn.map(mention).join(' ') : 'nobody eligible';
-    return `${RISK_EMOJI[i.change.risk.level]} *${i.change.key}* ${safeText(i.change.title, 120)} · ${formatAge(i.ageMs)} · ${i.change.risk.level}${claim} · waits on ${waiting}`;
+    const key = i.permalink ? `*${link(i.permalink, i.change.key)}*` : `*${i.change.key}*`;
+    return `${RISK_EMOJI[i.change.risk.level]} ${key} ${safeText(i.change.title, 120)} · ${formatAge(i.ageMs)} · ${i.change.risk.level}${claim} · waits on ${waiting}`;
   });
   const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: `${items.length} change${items.length === 1 ? '' : 's'} waiting for sign-off` } }];
   for (let i = 0; i < lines.length && blocks.length < 49; i += 10) {

@@ -3,7 +3,7 @@ import { authorLabel } from '../../domain/authors.ts';
 import type { IncidentCause, IncidentSuspect, IncidentView } from '../../domain/incident.ts';
 import { formatMinutes } from '../../domain/suspects.ts';
 import { ActionId, BlockId, type ConfirmCauseValue } from '../ids.ts';
-import { fitMrkdwn, formatTime, link, mention, safeText, truncate } from '../mrkdwn.ts';
+import { escapeMrkdwn, fitMrkdwn, formatTime, link, mention, safeText, truncate } from '../mrkdwn.ts';
 import { RISK_EMOJI, type SlackMessage } from './change-card.ts';
 import { actorRef, severityBadge } from './incident-notices.ts';
 
@@ -31,24 +31,41 @@ function whenLine(s: IncidentSuspect): string {
   return s.minutes_before >= 0 ? `${formatMinutes(ms)} before the incident` : `${formatMinutes(ms)} after the incident started`;
 }
 
-function suspectText(s: IncidentSuspect): string {
+/** Card permalinks by change key: a suspect's key links to its card when the card is posted. */
+export type CardLinks = ReadonlyMap<string, string>;
+
+const keyLink = (key: string, links: CardLinks) => (links.get(key) ? `*${link(links.get(key), key)}*` : `*${key}*`);
+
+function suspectText(s: IncidentSuspect, links: CardLinks): string {
   const author = s.author.slack_id ? mention(s.author.slack_id) : safeText(authorLabel(s.author), 100);
   const facts = [`by ${author}`];
   if (s.ai.assisted) facts.push(`:robot_face: AI-assisted${s.ai.tool ? ` (${safeText(s.ai.tool, 60)})` : ''}`);
   facts.push(`${RISK_EMOJI[s.risk_level]} ${s.risk_level} risk`, `score ${s.score}`);
   const deployed = `Deployed to ${safeText(s.service, 100)} ${whenLine(s)}${s.deploy_status !== 'succeeded' ? ` (${s.deploy_status.replace('_', ' ')})` : ''}${s.url ? ` · ${link(s.url, 'view change')}` : ''}`;
-  return [
-    `:mag: *Suspect* · *${s.change}* ${safeText(s.title, 300)}`,
-    facts.join(' · '),
-    signedOffLine(s),
-    deployed,
-    `_Why: ${safeText(s.reasons.join('; '), 600)}_`,
-  ].join('\n');
+  const shown = [facts.join(' · '), signedOffLine(s), deployed];
+  const why = newReasons(s, shown.join('\n'));
+  return [`:mag: *Suspect* · ${keyLink(s.change, links)} ${safeText(s.title, 300)}`, ...shown, ...(why.length ? [`_Why: ${safeText(why.join('; '), 600)}_`] : [])].join('\n');
 }
 
-function causeLine(c: IncidentCause): string {
+/**
+ * The suspect's reasons that the lines above do not already show (AI-assisted, risk, ungated, deploy
+ * status, where and when it was deployed). A deploy to a dependency keeps only that relation.
+ */
+function newReasons(s: IncidentSuspect, shown: string): string[] {
+  const plain = (t: string) => t.replace(/[*_]/g, '').toLowerCase();
+  const seen = plain(shown);
+  const alsoShown = new Set([
+    s.ungated && 'deployed without sign-off (ungated)',
+    s.deploy_status === 'failed' && 'deploy failed',
+  ].filter(Boolean));
+  return s.reasons
+    .map((r) => /^deployed to (.+), which (.+) depends on, /.exec(r)?.slice(1).reverse().join(' depends on ') ?? r)
+    .filter((r) => !alsoShown.has(r) && !seen.includes(plain(escapeMrkdwn(r))));
+}
+
+function causeLine(c: IncidentCause, links: CardLinks): string {
   const approvers = c.approvers.length ? ` · signed off by ${c.approvers.map(mention).join(', ')}` : ' · deployed without sign-off';
-  return `:rotating_light: *Confirmed cause* · *${c.change}* ${safeText(c.title, 200)} · confirmed by ${actorRef(c.confirmed_by)} at ${formatTime(c.at)}${approvers}`;
+  return `:rotating_light: *Confirmed cause* · ${keyLink(c.change, links)} ${safeText(c.title, 200)} · confirmed by ${actorRef(c.confirmed_by)} at ${formatTime(c.at)}${approvers}`;
 }
 
 /**
@@ -56,7 +73,7 @@ function causeLine(c: IncidentCause): string {
  * causes): the first post and every in-place update use this one builder. Everything from outside
  * is escaped; it stays within 50 blocks by showing as many suspects as fit.
  */
-export function buildIncidentBroadcast(v: IncidentView): SlackMessage {
+export function buildIncidentBroadcast(v: IncidentView, links: CardLinks = new Map()): SlackMessage {
   const i = v.incident;
   const blocks: KnownBlock[] = [];
   blocks.push({ type: 'header', text: { type: 'plain_text', text: truncate(`${i.key} · ${i.title}`, 150), emoji: false } });
@@ -73,7 +90,7 @@ export function buildIncidentBroadcast(v: IncidentView): SlackMessage {
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Declared by ${actorRef(i.declared_by)}${i.source !== 'slack' && i.source !== i.declared_by ? ` via ${safeText(i.source, 50)}` : ''} · Suspects are recent production deploys of these services and what they depend on, most likely first` }] });
   blocks.push({ type: 'divider' });
 
-  if (v.causes.length) blocks.push(section(v.causes.map(causeLine).join('\n')));
+  if (v.causes.length) blocks.push(section(v.causes.map((c) => causeLine(c, links)).join('\n')));
 
   const confirmed = new Set(v.causes.map((c) => c.change));
   const suspects = v.suspects.filter((s) => !confirmed.has(s.change));
@@ -87,7 +104,7 @@ export function buildIncidentBroadcast(v: IncidentView): SlackMessage {
     blocks.push(section(`*${suspects.length} suspect${suspects.length === 1 ? '' : 's'}*${shown.length < suspects.length ? ` (top ${shown.length} shown)` : ''}`));
     for (const s of shown) {
       const value: ConfirmCauseValue = { incident: i.key, change: s.change };
-      blocks.push(section(suspectText(s)));
+      blocks.push(section(suspectText(s, links)));
       blocks.push({
         type: 'actions',
         block_id: `${BlockId.incidentSuspect}:${s.change}`,

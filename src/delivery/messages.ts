@@ -1,0 +1,96 @@
+import type { KnownBlock } from '@slack/types';
+import { z } from 'zod';
+
+/**
+ * The outbox contract: every kind of durable write (a Slack post, an edit, a DM…), its payload
+ * schema, its delivery target, and the references to messages Countersign owns. Rows are written
+ * with `outboxMessage` (typed) in the transaction of the state change, and read back with
+ * `parseOutboxRow` (validated) by the sender of their target: a malformed row is never delivered
+ * half-read.
+ */
+
+/** Messages Countersign posts once and then edits: a change's card, an incident's broadcast. */
+export type OwnedRef = { kind: 'card'; id: number } | { kind: 'incident'; id: number };
+
+/** `card:12`, `incident:3`: how an owned message is named in the outbox and in `slack_messages`. */
+export const refOf = (r: OwnedRef): string => `${r.kind}:${r.id}`;
+export const cardRef = (change: { id: number }): string => refOf({ kind: 'card', id: change.id });
+export const incidentRef = (incident: { id: number }): string => refOf({ kind: 'incident', id: incident.id });
+
+/** The owned message a ref names, or null for anything else. */
+export function parseRef(ref: string): OwnedRef | null {
+  const m = /^(card|incident):(\d{1,10})$/.exec(ref);
+  return m ? { kind: m[1] as OwnedRef['kind'], id: Number(m[2]) } : null;
+}
+
+const id = z.number().int().positive();
+const text = z.string().min(1).max(40_000);
+/** A Block Kit block: an object with a `type` (Slack validates the rest and answers invalid_blocks). */
+const block = z.custom<KnownBlock>((b) => typeof b === 'object' && b !== null && !Array.isArray(b) && typeof (b as { type?: unknown }).type === 'string', 'expected a Block Kit block');
+const ownedRef = z.string().refine((r) => parseRef(r) !== null, 'expected card:<id> or incident:<id>');
+
+/** Each kind's payload. */
+export const PAYLOADS = {
+  /** A change's card, rendered from current state at delivery and posted once. */
+  card_post: z.strictObject({ change_id: id }),
+  /** The card edited in place to show current state (skipped when a later edit is queued). */
+  card_update: z.strictObject({ change_id: id }),
+  /** An incident broadcast, rendered from current state at delivery and posted once. */
+  incident_post: z.strictObject({ incident_id: id }),
+  incident_update: z.strictObject({ incident_id: id }),
+  /** A reply in the thread of an owned message (a card's trail). */
+  thread_reply: z.strictObject({ ref: ownedRef, text }),
+  /** A DM by Slack user id, or by email (resolved with users.lookupByEmail at delivery). */
+  dm: z.strictObject({ user: z.string().regex(/^[UW][A-Z0-9]+$/).optional(), email: z.string().email().optional(), text }).refine((p) => p.user || p.email, 'needs user or email'),
+  /** A message posted as rendered (escalations, digests, alerts); `ref` makes it an owned message posted once. */
+  message: z.strictObject({ text, blocks: z.array(block).max(50).optional(), ref: z.string().min(1).max(200).optional() }),
+} as const;
+
+export type OutboxKind = keyof typeof PAYLOADS;
+export type PayloadOf<K extends OutboxKind> = z.infer<(typeof PAYLOADS)[K]>;
+
+/** Where each kind is delivered. */
+export const TARGET: Record<OutboxKind, 'slack'> = {
+  card_post: 'slack',
+  card_update: 'slack',
+  incident_post: 'slack',
+  incident_update: 'slack',
+  thread_reply: 'slack',
+  dm: 'slack',
+  message: 'slack',
+};
+
+/** A row to enqueue: rows of one `groupKey` are delivered in order; `channel` paces posts (1 per second). */
+export interface OutboxMessage<K extends OutboxKind = OutboxKind> {
+  kind: K;
+  groupKey: string;
+  channel: string;
+  payload: PayloadOf<K>;
+}
+
+/** A typed outbox row, checked against its kind's schema (throws on a programming error). */
+export function outboxMessage<K extends OutboxKind>(kind: K, groupKey: string, channel: string, payload: PayloadOf<K>): OutboxMessage<K> {
+  return { kind, groupKey, channel, payload: PAYLOADS[kind].parse(payload) as PayloadOf<K> };
+}
+
+/** A stored row's kind and payload, validated; one variant per kind so a sender can switch on `kind`. */
+export type ParsedOutbox = { [K in OutboxKind]: { kind: K; payload: PayloadOf<K> } }[OutboxKind];
+
+/** Parses a stored row; an unknown kind or a payload that does not fit its schema is an error naming why. */
+export function parseOutboxRow(row: { kind: string; payload: unknown }): { ok: true; message: ParsedOutbox } | { ok: false; error: string } {
+  if (!Object.hasOwn(PAYLOADS, row.kind)) return { ok: false, error: `unknown outbox kind ${JSON.stringify(row.kind.slice(0, 50))}` };
+  const kind = row.kind as OutboxKind;
+  const parsed = PAYLOADS[kind].safeParse(row.payload);
+  if (!parsed.success) return { ok: false, error: `malformed ${kind} payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
+  return { ok: true, message: { kind, payload: parsed.data } as ParsedOutbox };
+}
+
+/** The change a row is about (for logs of dead rows), when its payload names one. */
+export function changeIdOf(message: ParsedOutbox): number | null {
+  if (message.kind === 'card_post' || message.kind === 'card_update') return message.payload.change_id;
+  if (message.kind === 'thread_reply') {
+    const r = parseRef(message.payload.ref);
+    return r?.kind === 'card' ? r.id : null;
+  }
+  return null;
+}
