@@ -17,9 +17,9 @@ export const REDACT_PATHS = [
   'config.token',
 ];
 
-/** Structured JSON logs; human-readable when a person runs it in a terminal outside production. */
+/** Structured JSON logs; `pretty` (human-readable) when a person runs it in a terminal outside production. */
 export function createLogger(level: string, opts: { pretty?: boolean; destination?: pino.DestinationStream } = {}): Logger {
-  const pretty = opts.pretty ?? (process.stdout.isTTY && process.env.NODE_ENV !== 'production');
+  const pretty = opts.pretty ?? false;
   const base = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'countersign' } };
   if (opts.destination) return pino(base, opts.destination);
   if (pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' } } });

@@ -16,6 +16,7 @@ import { createMetrics } from './metrics.ts';
 import { outboxStats } from './db/repositories/outbox.ts';
 import { registerOutboxRoutes } from './http/routes/outbox.ts';
 import { registerIncidentRoutes } from './http/routes/incidents.ts';
+import { registerStatsRoutes } from './http/routes/stats.ts';
 import { registerGithubRoutes } from './http/routes/github.ts';
 import { registerServiceRoutes } from './http/routes/services.ts';
 import { createSlackApp, type SlackRuntime, type SlackSettings } from './slack/app.ts';
@@ -74,7 +75,7 @@ export interface RunningApp {
 /** Composition root: env → config → database → migrate → wire → listen. */
 export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   const env = parseEnv(opts.env ?? process.env);
-  const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
+  const logger = opts.logger ?? createLogger(env.LOG_LEVEL, { pretty: process.stdout.isTTY && env.NODE_ENV !== 'production' });
   const config = opts.config ?? loadConfigFile(resolve(env.COUNTERSIGN_CONFIG ?? 'countersign.yml'));
   // Before anything is opened: an exposed sandbox is refused outright.
   if (!env.SLACK_BOT_TOKEN && env.COUNTERSIGN_SANDBOX !== 'off') refuseExposedSandbox(env);
@@ -134,6 +135,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   registerChangeRoutes(server, deps);
   registerOutboxRoutes(server, database);
   registerIncidentRoutes(server, deps);
+  registerStatsRoutes(server, deps);
   registerGithubRoutes(server, deps, { secret: env.GITHUB_WEBHOOK_SECRET });
   registerAuditRoutes(server, deps);
   registerServiceRoutes(server, config);
@@ -254,9 +256,15 @@ function refuseExposedSandbox(env: Env): void {
 async function runCli(): Promise<void> {
   const envFile = resolve(process.cwd(), '.env');
   if (existsSync(envFile)) process.loadEnvFile(envFile);
-  if (process.env.COUNTERSIGN_MIGRATE_ONLY === '1') {
+  let env: Env;
+  try {
+    env = parseEnv(process.env);
+  } catch (err) {
+    process.stderr.write(`Countersign cannot start: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (env.COUNTERSIGN_MIGRATE_ONLY) {
     // For a migration job run once per release: apply migrations, then exit.
-    const env = parseEnv(process.env);
     const target = databaseTarget(env.DATABASE_URL, env.COUNTERSIGN_DATA_DIR ?? resolve(PROJECT_ROOT, '.data/pglite'));
     let release = () => {};
     try {

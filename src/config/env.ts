@@ -21,6 +21,10 @@ const envSchema = z.object({
   GITHUB_WEBHOOK_SECRET: optionalString.describe('the secret of the GitHub webhook: POST /webhooks/github verifies X-Hub-Signature-256 with it (unset: the route answers 503)'),
   COUNTERSIGN_SHUTDOWN_DELAY_MS: z.preprocess((v) => (v === '' || v === undefined ? '0' : v), z.string().regex(/^\d+$/, 'expected milliseconds').transform(Number)).describe('on SIGTERM, how long /readyz answers 503 before the server stops accepting'),
   NODE_ENV: optionalString.describe('production refuses the local sandbox'),
+  COUNTERSIGN_MIGRATE_ONLY: z
+    .preprocess((v) => (v === '' || v === undefined ? '0' : v), z.enum(['0', '1'], { error: 'expected 1 (apply migrations and exit) or 0' }))
+    .transform((v) => v === '1')
+    .describe('1: apply the migrations, then exit (a migration job run once per release)'),
   COUNTERSIGN_SANDBOX: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['on', 'off'], { error: 'expected on or off' }).optional()).describe('with no SLACK_BOT_TOKEN: on (default) serves the local Slack sandbox; off runs with Slack disabled'),
 });
 

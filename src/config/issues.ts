@@ -14,10 +14,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
+export type { FieldIssue } from '../domain/errors.ts';
+import type { FieldIssue } from '../domain/errors.ts';
 
 /** Turns a zod error into `{ path, message }` pairs, one per problem, naming the field. */
 export function fieldIssues(error: z.ZodError): FieldIssue[] {

@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.ts';
 import { checkGlob } from '../domain/glob.ts';
+import { resolveConfig } from './resolve.ts';
 import { AUTHOR_LEVELS, RISK_LEVELS } from '../domain/types.ts';
 import { DEFAULT_AI_DETECTION, DEFAULT_GITHUB_AI_BODY_MARKERS, DEFAULT_POLICY_RULES, DEFAULT_APPROVALS } from './defaults.ts';
 
@@ -68,7 +69,7 @@ const approvalsSchema = z.strictObject({
   critical: z.number().int().min(0).max(10),
 });
 
-export const configSchema = z
+const parsedConfigSchema = z
   .strictObject({
     environments: z
       .array(environmentName, { error: 'expected a list of environment names' })
@@ -236,6 +237,12 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['escalation'], message: 'expected remind_after < escalate_after < expire_after' });
     }
   });
+
+/** The config as written, validated (durations stay text, for messages). */
+export type ParsedConfig = z.infer<typeof parsedConfigSchema>;
+
+/** The one schema for `countersign.yml`; a valid config also carries what it means, `resolved` once at load. */
+export const configSchema = parsedConfigSchema.transform((cfg) => ({ ...cfg, resolved: resolveConfig(cfg) }));
 
 export type Config = z.infer<typeof configSchema>;
 export type PolicyRule = z.infer<typeof ruleSchema>;

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, real, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { AiAssessment, Commit, DiffStats, InfraSummary, ResolvedAuthor, RiskReason } from '../domain/types.ts';
 
 // Every pgEnum must be exported, or drizzle-kit silently leaves it out of the migration.

@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { Logger } from 'pino';
 import { hasScope, type ApiToken, type TokenScope } from '../config/env.ts';
 import { authenticate } from './auth.ts';
-import { HttpError, isDatabaseUnavailable } from './errors.ts';
+import type { z } from 'zod';
+import { fieldIssues } from '../config/issues.ts';
+import { badRequest, HttpError, isDatabaseUnavailable } from './errors.ts';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -19,6 +21,10 @@ export interface RequestContext {
   json(): Promise<unknown>;
   /** The raw body bytes (for signature checks). */
   raw(): Promise<Buffer>;
+  /** The JSON body validated by `schema` (400 naming every field otherwise); `required`: an empty body is refused. */
+  body<T>(schema: z.ZodType<T>, opts?: { required?: boolean }): Promise<T>;
+  /** The query string validated by `schema` (400 "the query is invalid", naming every parameter). */
+  queryOf<T>(schema: z.ZodType<T>): T;
 }
 
 export interface Reply {
@@ -264,6 +270,18 @@ export class HttpServer {
           const problem = unstorable(value);
           if (problem) throw new HttpError(400, { error: 'validation_failed', message: `${problem.path}: ${problem.message}`, issues: [problem] });
           return value;
+        },
+        queryOf: (schema) => {
+          const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
+          if (!parsed.success) throw badRequest(fieldIssues(parsed.error), 'the query is invalid');
+          return parsed.data;
+        },
+        body: async (schema, opts = {}) => {
+          const value = await ctx.json();
+          if (value === undefined && opts.required) throw badRequest([{ path: '(root)', message: 'expected a JSON object body' }]);
+          const parsed = schema.safeParse(value);
+          if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
+          return parsed.data;
         },
       };
       return route.handler(ctx);

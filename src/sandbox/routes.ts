@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
-import { fieldIssues } from '../config/issues.ts';
 import { badRequest } from '../http/errors.ts';
-import type { HttpServer, RequestContext } from '../http/server.ts';
+import type { HttpServer } from '../http/server.ts';
 import { cardChannel } from '../slack/notifier.ts';
 import { buildPresets } from './presets.ts';
 import type { SlackStandin } from './slack-standin.ts';
@@ -36,12 +35,6 @@ const homeBody = z.strictObject({ user: userId });
 const commandBody = z.strictObject({ user: userId, channel: channelId, text: z.string().trim().regex(/^\/(change|incident)\b/, 'only /change and /incident are understood').max(3000) });
 const viewBody = z.strictObject({ user: userId, view_id: z.string().min(1).max(40), values: z.record(z.string(), z.record(z.string(), z.string().max(3000).nullable())).default({}) });
 const closeBody = z.strictObject({ user: userId, view_id: z.string().min(1).max(40) });
-
-async function parse<T>(ctx: RequestContext, schema: z.ZodType<T>): Promise<T> {
-  const r = schema.safeParse(await ctx.json());
-  if (!r.success) throw badRequest(fieldIssues(r.error));
-  return r.data;
-}
 
 /**
  * The sandbox page and its JSON: state for "who am I", and a person's actions, which the stand-in
@@ -89,7 +82,7 @@ export function registerSandboxRoutes(server: HttpServer, opts: { standin: Slack
   }, { auth: false });
 
   server.route('POST', '/sandbox/api/action', async (ctx) => {
-    const b = await parse(ctx, actionBody);
+    const b = await ctx.body(actionBody);
     mustKnow(b.user);
     const action = { action_id: b.action_id, block_id: b.block_id, value: b.value };
     if (b.view_id && !b.message_ts) {
@@ -105,14 +98,14 @@ export function registerSandboxRoutes(server: HttpServer, opts: { standin: Slack
 
   // Opening the Home tab: Slack sends the app `app_home_opened`, and the app publishes the Home with views.publish.
   server.route('POST', '/sandbox/api/home', async (ctx) => {
-    const b = await parse(ctx, homeBody);
+    const b = await ctx.body(homeBody);
     mustKnow(b.user);
     const r = await standin.openHome(opts.appEvents(), b.user);
     return { status: 200, body: { ok: r.status === 200, status: r.status } };
   }, { auth: false });
 
   server.route('POST', '/sandbox/api/command', async (ctx) => {
-    const b = await parse(ctx, commandBody);
+    const b = await ctx.body(commandBody);
     mustKnow(b.user);
     const [command, ...rest] = b.text.split(/\s+/);
     const r = await standin.sendCommand(opts.appEvents(), { command, text: rest.join(' '), user_id: b.user, channel_id: b.channel });
@@ -127,7 +120,7 @@ export function registerSandboxRoutes(server: HttpServer, opts: { standin: Slack
   }, { auth: false });
 
   server.route('POST', '/sandbox/api/view', async (ctx) => {
-    const b = await parse(ctx, viewBody);
+    const b = await ctx.body(viewBody);
     mustKnow(b.user);
     const open = standin.views.find((v) => v.id === b.view_id && !v.closed && v.user === b.user);
     if (!open) return { status: 409, body: { ok: false, error: 'that form is no longer open' } };
@@ -140,7 +133,7 @@ export function registerSandboxRoutes(server: HttpServer, opts: { standin: Slack
   }, { auth: false });
 
   server.route('POST', '/sandbox/api/modal/close', async (ctx) => {
-    const b = await parse(ctx, closeBody);
+    const b = await ctx.body(closeBody);
     standin.closeView(b.view_id);
     return { status: 200, body: { ok: true } };
   }, { auth: false });

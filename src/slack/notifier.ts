@@ -11,7 +11,7 @@ import { breakGlassAlert, breakGlassThreadReply, revisionThreadReply } from './v
 
 /** The channel a change's card goes to: its team's senior channel, else the approvals channel. */
 export function cardChannel(config: Config, change: Pick<Change, 'team'>): string {
-  return config.teams.find((t) => t.name === change.team)?.channel ?? config.slack.approvals_channel;
+  return config.resolved.cardChannel(change.team);
 }
 
 export const cardPost = (config: Config, change: Change): OutboxMessage => outboxMessage('card_post', cardRef(change), cardChannel(config, change), { change_id: change.id });
@@ -91,7 +91,7 @@ export function slackNotifier(config: Config): ChangeNotifier {
     },
     async breakGlassUsed(tx, change) {
       await enqueue(tx, [
-        channelMessage(config.slack.escalation_channel, breakGlassAlert(change, config.break_glass.review_within, await cardLocation(tx, config, change))),
+        channelMessage(config.slack.escalation_channel, breakGlassAlert(change, { text: config.break_glass.review_within, ms: config.resolved.breakGlassReviewMs }, await cardLocation(tx, config, change))),
         cardUpdate(config, change),
         threadReply(config, change, breakGlassThreadReply(change)),
       ]);

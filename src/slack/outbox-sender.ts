@@ -49,6 +49,8 @@ export class OutboxSender {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private pausedUntil = new Map<string, number>();
+  /** When this process last heard Slack answer a post to each channel (the slot is counted from the answer). */
+  private answeredAt = new Map<string, number>();
   private readonly o: Required<Omit<OutboxSenderOptions, 'onResult'>> & Pick<OutboxSenderOptions, 'onResult'>;
 
   constructor(opts: OutboxSenderOptions) {
@@ -145,6 +147,7 @@ export class OutboxSender {
     const parsed = parseOutboxRow(row);
     if (!parsed.ok) return { ok: false, dead: true, error: parsed.error };
     const { database } = this.o;
+    let posted: string | null = null;
     await deliverToSlack(
       {
         database,
@@ -152,8 +155,12 @@ export class OutboxSender {
         logger: this.o.logger,
         render: this.o.render,
         pace: async (channel) => {
-          const wait = await reservePostSlot(database, channel, this.o.postIntervalMs);
+          // The slot shared by every replica, and, within this process, a full interval after Slack's last
+          // answer, so request jitter never squeezes two posts closer than the interval.
+          const answered = this.answeredAt.get(channel);
+          const wait = await reservePostSlot(database, channel, this.o.postIntervalMs, answered ? new Date(answered + this.o.postIntervalMs) : undefined);
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          posted = channel;
         },
         finish: async (extra) => {
           await database.db.transaction(async (tx) => {
@@ -165,7 +172,9 @@ export class OutboxSender {
       },
       row,
       parsed.message,
-    );
+    ).finally(() => {
+      if (posted) this.answeredAt.set(posted, Date.now());
+    });
     this.o.onResult?.(row.kind, 'delivered');
     return { ok: true };
   }

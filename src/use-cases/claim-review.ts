@@ -1,11 +1,9 @@
-import { appendAudit } from '../db/repositories/audit.ts';
-import { assign } from '../db/repositories/assignments.ts';
-import { findChange, setClaim, teamOfChange } from '../db/repositories/changes.ts';
+import { teamOfChange } from '../db/repositories/changes.ts';
 import { parseChangeKey, type Change } from '../domain/change.ts';
-import { parseDuration } from '../domain/duration.ts';
 import { activeClaim } from '../domain/escalation.ts';
 import { refuse, type Refusal } from '../domain/errors.ts';
 import type { Deps } from './ports.ts';
+import { applyTransition, withLockedChange } from './locked-change.ts';
 import { markReceiptProcessed } from '../db/repositories/inbox.ts';
 import { reviewerAuthorship } from './reviewer-identity.ts';
 
@@ -23,10 +21,8 @@ export async function claimReview(deps: Deps, key: string, user: string, action:
   // Eligibility and identity may ask Slack: they are resolved before the row lock.
   const eligible = await deps.reviewers.eligibleFor(subject.team);
   const identity = action === 'claim' && eligible.has(user) ? await reviewerAuthorship(deps, user, subject.author) : 'other';
-  const claimTimeout = parseDuration(deps.config.escalation.claim_timeout)!;
-  return deps.database.db.transaction(async (tx) => {
-    const change = (await findChange(tx, id, { forUpdate: true }))!;
-    const now = deps.clock.now();
+  const claimTimeout = deps.config.resolved.escalation.claimTimeoutMs;
+  const result = await withLockedChange(deps, id, async (tx, change, now) => {
     // The click's receipt is processed with its outcome, whatever it is.
     if (receipt) await markReceiptProcessed(tx, receipt);
     if (change.status !== 'pending') return refuse('already_decided', `${change.key} is already ${change.status.replace('_', ' ')}.`);
@@ -41,12 +37,13 @@ export async function claimReview(deps: Deps, key: string, user: string, action:
       return refuse('not_eligible', current ? `Only <@${current}> can release their claim on ${change.key}.` : `Nobody is reviewing ${change.key}.`);
     }
     const claimedBy = action === 'claim' ? user : null;
-    await setClaim(tx, id, claimedBy, now);
-    // Claiming makes the claimer the assignee (reminders follow them).
-    if (claimedBy) await assign(tx, id, claimedBy, now);
-    await appendAudit(tx, now, [{ actor: user, action: action === 'claim' ? 'review_claimed' : 'claim_released', changeId: id }]);
-    const after: Change = { ...change, claimed_by: claimedBy, claimed_at: claimedBy ? now : null, assigned_to: claimedBy ?? change.assigned_to, updated_at: now };
-    await deps.notifier.claimChanged(tx, after);
-    return { ok: true as const, change: after };
+    const after = await applyTransition(tx, change, now, {
+      // Claiming makes the claimer the assignee (reminders follow them).
+      set: claimedBy ? { claimedBy, claimedAt: now, assignedTo: claimedBy, assignedAt: now } : { claimedBy: null, claimedAt: null },
+      events: [{ actor: user, action: action === 'claim' ? 'review_claimed' : 'claim_released', changeId: id }],
+      notify: (tx, after) => deps.notifier.claimChanged(tx, after),
+    });
+    return { ok: true as const, change: after! };
   });
+  return result ?? refuse('not_found', `There is no change ${key}.`);
 }

@@ -5,11 +5,12 @@ import { parseChangeKey } from '../domain/change.ts';
 import type { IncidentView } from '../domain/incident.ts';
 import { findIncidentByKey, incidentView } from './get-incident.ts';
 import type { Deps } from './ports.ts';
+import { refuse, type Refusal } from '../domain/errors.ts';
 import { markReceiptProcessed } from '../db/repositories/inbox.ts';
 
 export type ConfirmCauseResult =
   | { ok: true; created: boolean; view: IncidentView }
-  | { ok: false; code: 'incident_not_found' | 'change_not_found'; message: string };
+  | Refusal;
 
 /**
  * Confirms a change as a cause of an incident (by anyone: a person in the incident channel, or an
@@ -24,9 +25,9 @@ export async function confirmCause(deps: Deps, cmd: { incident: string; change: 
     if (cmd.receipt) await markReceiptProcessed(tx, cmd.receipt);
     // The incident row lock serialises confirmations of one incident (and its resolution).
     const incident = await findIncidentByKey(tx, cmd.incident, { forUpdate: true });
-    if (!incident) return { ok: false as const, code: 'incident_not_found' as const, message: `There is no incident ${cmd.incident}.` };
+    if (!incident) return refuse('not_found', `There is no incident ${cmd.incident}.`);
     const change = changeId === null ? null : await findChange(tx, changeId);
-    if (!change) return { ok: false as const, code: 'change_not_found' as const, message: `There is no change ${cmd.change}.` };
+    if (!change) return refuse('change_not_found', `There is no change ${cmd.change}.`);
     const now = deps.clock.now();
     const created = await insertCause(tx, incident.id, change.id, cmd.by, now);
     let after = incident;

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.ts';
-import type { FieldIssue } from '../config/issues.ts';
+import { invalid, type FieldIssue, type Refusal } from '../domain/errors.ts';
 import type { Tx } from '../db/client.ts';
 import { appendAudit } from '../db/repositories/audit.ts';
 import { findByExternalId, insertIncident, lockExternalId } from '../db/repositories/incidents.ts';
@@ -22,7 +22,7 @@ export interface IncidentDeclaration {
   via?: string;
 }
 
-export type DeclareResult = { ok: true; created: boolean; view: IncidentView } | { ok: false; issues: FieldIssue[] };
+export type DeclareResult = { ok: true; created: boolean; view: IncidentView } | Refusal;
 
 /** `services[i]` issues for names the config does not know. */
 export function unknownServiceIssues(config: Config, services: string[], path = 'services'): FieldIssue[] {
@@ -38,7 +38,7 @@ export function unknownServiceIssues(config: Config, services: string[], path = 
  */
 export async function declareIncident(deps: Deps, input: IncidentDeclaration): Promise<DeclareResult> {
   const issues = unknownServiceIssues(deps.config, input.services);
-  if (issues.length) return { ok: false, issues };
+  if (issues.length) return invalid(issues);
   return deps.database.db.transaction(async (tx) => {
     if (input.external_id !== null) {
       await lockExternalId(tx, input.source, input.external_id);

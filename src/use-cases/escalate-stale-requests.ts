@@ -1,8 +1,8 @@
 import { appendAudit } from '../db/repositories/audit.ts';
-import { advanceEscalations, dueForEscalation, lapsedClaims, setClaim } from '../db/repositories/changes.ts';
+import { advanceEscalations, dueForEscalation, lapsedClaims } from '../db/repositories/changes.ts';
+import { applyTransition } from './locked-change.ts';
 import type { Change } from '../domain/change.ts';
-import { parseDuration } from '../domain/duration.ts';
-import { activeClaim, breakGlassReviewDue, dueStep, escalationTimings, nextStepAt, reminderTargets, STEP, sweepThresholds, type EscalationStep, type EscalationTimings } from '../domain/escalation.ts';
+import { activeClaim, breakGlassReviewDue, dueStep, nextStepAt, reminderTargets, STEP, sweepThresholds, type EscalationStep, type EscalationTimings } from '../domain/escalation.ts';
 import { escalateBreakGlassReviews, overdueBreakGlass } from '../db/repositories/change-revisions.ts';
 import type { Deps, EscalationInfo } from './ports.ts';
 
@@ -24,8 +24,8 @@ const BATCH = 500;
  */
 export async function escalateStaleRequests(deps: Deps): Promise<SweepResult> {
   const now = deps.clock.now();
-  const timings = escalationTimings(deps.config.escalation);
-  const claimTimeout = parseDuration(deps.config.escalation.claim_timeout)!;
+  const timings = deps.config.resolved.escalation;
+  const claimTimeout = timings.claimTimeoutMs;
   const result: SweepResult = { reminded: 0, escalated: 0, expired: 0, claimsLapsed: 0 };
 
   for (const change of await lapsedClaims(deps.database.db, new Date(now.getTime() - claimTimeout), BATCH)) {
@@ -56,18 +56,16 @@ export async function escalateStaleRequests(deps: Deps): Promise<SweepResult> {
   }
   for (const { from, to, items } of groups.values()) {
     const moved = await deps.database.db.transaction(async (tx) => {
-      const ids = new Set(await advanceEscalations(tx, items.map((i) => i.change.id), from, to, now));
-      const mine = items.filter((i) => ids.has(i.change.id));
-      await appendAudit(tx, now, mine.flatMap(({ change }) => [
+      // One conditional update for the group; what comes back is what this sweep moved, read back.
+      const mine = await advanceEscalations(tx, items.map((i) => i.change.id), from, to, now);
+      const infoOf = new Map(items.map((i) => [i.change.id, i.info]));
+      await appendAudit(tx, now, mine.flatMap((change) => [
         { actor: 'escalation', action: 'escalation_step', changeId: change.id, data: { from, to } },
         ...(to === STEP.expired ? [{ actor: 'escalation', action: 'status_changed', changeId: change.id, data: { from: 'pending', to: 'expired', reason: `no sign-off within ${deps.config.escalation.expire_after}` } }] : []),
       ]));
-      for (const { change, info } of mine) {
-        if (to === STEP.expired) {
-          await deps.notifier.statusChanged(tx, { ...change, status: 'expired', escalation_step: STEP.expired, decided_at: now, updated_at: now }, 'pending', 'escalation', null);
-        } else {
-          await deps.notifier.escalated(tx, { ...change, escalation_step: to }, to as 1 | 2, info);
-        }
+      for (const after of mine) {
+        if (to === STEP.expired) await deps.notifier.statusChanged(tx, after, 'pending', 'escalation', null);
+        else await deps.notifier.escalated(tx, after, to as 1 | 2, infoOf.get(after.id)!);
       }
       return mine.length;
     });
@@ -86,7 +84,7 @@ export async function escalateStaleRequests(deps: Deps): Promise<SweepResult> {
  * request (the conditional update on `escalation_step` makes it exactly once across replicas).
  */
 async function escalateOverdueBreakGlass(deps: Deps, timings: EscalationTimings, claimTimeout: number, now: Date): Promise<number> {
-  const reviewWithin = parseDuration(deps.config.break_glass.review_within)!;
+  const reviewWithin = deps.config.resolved.breakGlassReviewMs;
   const overdue = (await overdueBreakGlass(deps.database, new Date(now.getTime() - reviewWithin), BATCH)).filter((c) =>
     breakGlassReviewDue({ status: c.status, risk_level: c.risk.level, breakglass_at: c.breakglass?.at ?? null, escalation_step: c.escalation_step }, reviewWithin, timings, now),
   );
@@ -107,25 +105,32 @@ async function escalateOverdueBreakGlass(deps: Deps, timings: EscalationTimings,
     });
   }
   return deps.database.db.transaction(async (tx) => {
-    const ids = new Set(await escalateBreakGlassReviews(tx, items.map((i) => i.change.id), now));
-    const mine = items.filter((i) => ids.has(i.change.id));
-    await appendAudit(tx, now, mine.map(({ change }) => ({
+    const mine = await escalateBreakGlassReviews(tx, items.map((i) => i.change.id), now);
+    const before = new Map(items.map((i) => [i.change.id, i]));
+    await appendAudit(tx, now, mine.map((after) => ({
       actor: 'escalation',
       action: 'escalation_step',
-      changeId: change.id,
-      data: { from: change.escalation_step, to: STEP.escalated, reason: `no retroactive sign-off within ${deps.config.break_glass.review_within} of the break-glass` },
+      changeId: after.id,
+      data: { from: before.get(after.id)!.change.escalation_step, to: STEP.escalated, reason: `no retroactive sign-off within ${deps.config.break_glass.review_within} of the break-glass` },
     })));
-    for (const { change, info } of mine) await deps.notifier.escalated(tx, { ...change, escalation_step: STEP.escalated }, 2, info);
+    for (const after of mine) await deps.notifier.escalated(tx, after, 2, before.get(after.id)!.info);
     return mine.length;
   });
 }
 
+/**
+ * Lets a lapsed claim go, exactly once: a conditional update on the claim as it was read, so two
+ * sweeps record one `claim_lapsed`, and a claim made (or renewed) since the read is left alone.
+ */
 async function releaseLapsedClaim(deps: Deps, change: Change, now: Date): Promise<boolean> {
   return deps.database.db.transaction(async (tx) => {
-    await setClaim(tx, change.id, null, now);
-    await appendAudit(tx, now, [{ actor: 'escalation', action: 'claim_lapsed', changeId: change.id, data: { claimed_by: change.claimed_by } }]);
-    await deps.notifier.claimChanged(tx, { ...change, claimed_by: null, claimed_at: null });
-    return true;
+    const after = await applyTransition(tx, change, now, {
+      set: { claimedBy: null, claimedAt: null },
+      guard: { status: 'pending', claimedBy: change.claimed_by, claimedAt: change.claimed_at },
+      events: [{ actor: 'escalation', action: 'claim_lapsed', changeId: change.id, data: { claimed_by: change.claimed_by } }],
+      notify: (tx, after) => deps.notifier.claimChanged(tx, after),
+    });
+    return after !== null;
   });
 }
 

@@ -1,4 +1,4 @@
-import type { FieldIssue } from '../config/issues.ts';
+import { invalid, type FieldIssue, type Refusal } from '../domain/errors.ts';
 import { auditRowsInRange, type AuditRange } from '../db/repositories/audit.ts';
 import type { StoredChainRow } from '../domain/audit-chain.ts';
 import type { Deps } from './ports.ts';
@@ -18,7 +18,7 @@ export function parseAuditBound(text: string): Bound | null {
   return Number.isNaN(at.getTime()) ? null : { at };
 }
 
-export type AuditQuery = { ok: true; range: AuditRange } | { ok: false; issues: FieldIssue[] };
+export type AuditQuery = { ok: true; range: AuditRange } | Refusal;
 
 /**
  * The export range: `from` inclusive, `to` exclusive, each an audit id or a time. Without `from`,
@@ -30,7 +30,7 @@ export function auditRange(deps: Pick<Deps, 'clock'>, query: { from?: string | n
   const to = query.to ? parseAuditBound(query.to) : undefined;
   if (from === null) issues.push({ path: 'from', message: 'expected an audit id (digits) or an ISO 8601 time, e.g. 2026-11-02T10:00:00Z' });
   if (to === null) issues.push({ path: 'to', message: 'expected an audit id (digits) or an ISO 8601 time, e.g. 2026-11-02T10:00:00Z' });
-  if (issues.length) return { ok: false, issues };
+  if (issues.length) return invalid(issues);
   const lower: Bound = from ?? { at: new Date((to && 'at' in to ? to.at.getTime() : deps.clock.now().getTime()) - DAY_MS) };
   return { ok: true, range: { from: lower, to: to ?? undefined, limit } };
 }

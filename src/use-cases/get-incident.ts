@@ -2,29 +2,13 @@ import type { Config } from '../config/schema.ts';
 import type { DbOrTx } from '../db/client.ts';
 import { suspectCandidates } from '../db/repositories/deployments.ts';
 import { causesOf, findIncident, listIncidents as listIncidentRows } from '../db/repositories/incidents.ts';
-import { parseDuration } from '../domain/duration.ts';
 import { parseIncidentKey, type Incident, type IncidentSuspect, type IncidentView } from '../domain/incident.ts';
-import { ServiceGraph } from '../domain/service-graph.ts';
-import { rankSuspects, type SuspectWindow } from '../domain/suspects.ts';
+import { rankSuspects } from '../domain/suspects.ts';
 import type { Deps } from './ports.ts';
-
-const graphs = new WeakMap<Config, ServiceGraph>();
-
-/** The service graph of a config, built once. */
-export function serviceGraph(config: Config): ServiceGraph {
-  let g = graphs.get(config);
-  if (!g) graphs.set(config, (g = new ServiceGraph(config.services)));
-  return g;
-}
-
-/** The suspect window from config (`incidents.lookback`, `incidents.grace`). */
-export function suspectWindow(config: Config): SuspectWindow {
-  return { lookbackMs: parseDuration(config.incidents.lookback) ?? 86_400_000, graceMs: parseDuration(config.incidents.grace) ?? 900_000 };
-}
 
 /** The incident's services plus everything they depend on, transitively: where a culprit may have been deployed. */
 export function suspectServices(config: Config, services: readonly string[]): string[] {
-  const graph = serviceGraph(config);
+  const graph = config.resolved.graph;
   const out = new Set(services);
   for (const s of services) for (const dep of graph.dependenciesOf(s).keys()) out.add(dep);
   return [...out];
@@ -36,10 +20,10 @@ export function suspectServices(config: Config, services: readonly string[]): st
  */
 export async function suspectsFor(db: DbOrTx, config: Config, incident: Pick<Incident, 'services' | 'started_at'>): Promise<IncidentSuspect[]> {
   if (incident.services.length === 0) return [];
-  const w = suspectWindow(config);
+  const w = config.resolved.suspectWindow;
   const start = incident.started_at.getTime();
   const candidates = await suspectCandidates(db, { services: suspectServices(config, incident.services), from: new Date(start - w.lookbackMs), to: new Date(start + w.graceMs) });
-  const ranked = rankSuspects(incident, candidates.map((c) => c.deployment), serviceGraph(config), w, config.incidents.max_suspects);
+  const ranked = rankSuspects(incident, candidates.map((c) => c.deployment), config.resolved.graph, w, config.incidents.max_suspects);
   const byDeployment = new Map(candidates.map((c) => [c.deployment.deployment_id, c]));
   return ranked.map((s) => {
     const c = byDeployment.get(s.deployment_id)!;

@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { fieldIssues, type FieldIssue } from '../config/issues.ts';
-import { appendAudit, type AuditEvent } from '../db/repositories/audit.ts';
-import { markMerged, notePullRequestTime, reopenCancelled, reviseRisk as storeRisk, startReviewRound } from '../db/repositories/change-revisions.ts';
+import type { AuditEvent } from '../db/repositories/audit.ts';
+import { notePullRequestTime } from '../db/repositories/change-revisions.ts';
 import type { Tx } from '../db/client.ts';
-import { findChange, findChangeByExternalId, transitionStatus } from '../db/repositories/changes.ts';
+import { findChangeByExternalId } from '../db/repositories/changes.ts';
 import { detectAiAssistance } from '../domain/ai-detection.ts';
 import type { Change } from '../domain/change.ts';
 import { evaluatePolicy } from '../domain/policy.ts';
 import { reviseRisk, sameCommit, statusForNewRound } from '../domain/revision.ts';
 import { changeInputSchema, LIMITS } from './change-input.ts';
 import type { Deps } from './ports.ts';
+import { applyTransition, withLockedChange } from './locked-change.ts';
 import { registerChange } from './register-change.ts';
 
 /**
@@ -65,17 +66,17 @@ const eventTime = (e: PullRequestEvent): Date | null => (e.pull_request.updated_
  * body, must not move the pull request back in time. A lost delivery does not freeze it either:
  * any newer event applies. The event's time is recorded with what it changed.
  */
-async function applyInOrder(deps: Deps, event: PullRequestEvent, id: number, fn: (tx: Tx, change: Change) => Promise<GithubOutcome>): Promise<GithubOutcome> {
-  return deps.database.db.transaction(async (tx) => {
-    const change = (await findChange(tx, id, { forUpdate: true }))!;
+async function applyInOrder(deps: Deps, event: PullRequestEvent, id: number, fn: (tx: Tx, change: Change, now: Date) => Promise<GithubOutcome>): Promise<GithubOutcome> {
+  const out = await withLockedChange(deps, id, async (tx, change, now) => {
     const at = eventTime(event);
     if (at && change.pr_updated_at && at < change.pr_updated_at) {
       return { outcome: 'ignored' as const, change: change.key, reason: 'stale_event', message: `the event was updated at ${at.toISOString()}, before the last one applied (${change.pr_updated_at.toISOString()})` };
     }
-    const out = await fn(tx, change);
+    const applied = await fn(tx, change, now);
     if (at) await notePullRequestTime(tx, id, at);
-    return out;
+    return applied;
   });
+  return out ?? { outcome: 'ignored', change: null, reason: 'the change is gone' };
 }
 
 /** The service configured for a repository (`github.repos`), case-insensitively; null when not configured. */
@@ -148,46 +149,49 @@ async function register(deps: Deps, event: PullRequestEvent, service: string): P
   const parsed = changeInputSchema.safeParse(input);
   if (!parsed.success) return { outcome: 'invalid', issues: fieldIssues(parsed.error).map((i) => ({ ...i, path: `pull_request.${i.path}` })) };
   const result = await registerChange(deps, parsed.data, actorOf(event), { body: pr.body ?? null, bot: isBotAccount(event), prUpdatedAt: eventTime(event), via: 'github_webhook' });
-  if (!result.ok) return { outcome: 'invalid', issues: result.issues };
+  if (!result.ok) return { outcome: 'invalid', issues: result.issues ?? [{ path: 'pull_request', message: result.message }] };
   return { outcome: result.created ? 'registered' : 'exists', change: result.change.key };
 }
 
 /** New commits: the change's head moves and review round `round + 1` starts (see `statusForNewRound`). A repeated delivery is a no-op. */
 async function newHead(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
   const sha = event.pull_request.head.sha.toLowerCase();
-  return applyInOrder(deps, event, id, async (tx, change) => {
-    if (sameCommit(change.head_sha, sha)) return { outcome: 'unchanged' as const, change: change.key };
-    const now = deps.clock.now();
+  return applyInOrder(deps, event, id, async (tx, change, now) => {
+    const unchanged = { outcome: 'unchanged' as const, change: change.key };
+    if (sameCommit(change.head_sha, sha)) return unchanged;
     const status = statusForNewRound(change.status, change.approvals_required);
-    const decidedAt = status === change.status ? change.decided_at : status === 'pending' ? null : now;
-    if (!(await startReviewRound(tx, id, { fromRound: change.round, headSha: sha, status, decidedAt, at: now }))) {
-      return { outcome: 'unchanged' as const, change: change.key };
-    }
-    const after: Change = { ...change, round: change.round + 1, head_sha: sha, status, decided_at: decidedAt, escalation_step: 0, claimed_by: null, claimed_at: null, round_started_at: now, updated_at: now };
     const actor = actorOf(event);
     const events: AuditEvent[] = [
       {
         actor,
         action: 'review_round_started',
         changeId: id,
-        data: { round: after.round, from_head_sha: change.head_sha, head_sha: sha, earlier_sign_offs: change.sign_offs.filter((s) => s.round === change.round).length },
+        data: { round: change.round + 1, from_head_sha: change.head_sha, head_sha: sha, earlier_sign_offs: change.sign_offs.filter((s) => s.round === change.round).length },
       },
     ];
     if (status !== change.status) {
       events.push({ actor, action: 'status_changed', changeId: id, data: { from: change.status, to: status, reason: `new commits (${sha.slice(0, 7)}): earlier sign-offs cover ${change.head_sha?.slice(0, 7) ?? 'no head'} only` } });
     }
-    await appendAudit(tx, now, events);
-    await deps.notifier.changeRevised(tx, after, change, { kind: 'new_round', from_sha: change.head_sha, to_sha: sha });
-    return { outcome: 'new_round' as const, change: change.key };
+    const after = await applyTransition(tx, change, now, {
+      set: { ...newRound(change, now, sha), status, decidedAt: status === change.status ? change.decided_at : status === 'pending' ? null : now },
+      guard: { round: change.round, headShaNot: sha },
+      events,
+      notify: (tx, after, before) => deps.notifier.changeRevised(tx, after, before, { kind: 'new_round', from_sha: before.head_sha, to_sha: sha }),
+    });
+    return after ? { outcome: 'new_round' as const, change: change.key } : unchanged;
   });
+}
+
+/** A new review round at `headSha`: earlier sign-offs stop counting, the escalation clock, ladder and claim start over. */
+function newRound(change: Change, now: Date, headSha: string) {
+  return { round: change.round + 1, headSha, escalationStep: 0, claimedBy: null, claimedAt: null, roundStartedAt: now };
 }
 
 /** Labels changed: AI detection and the policy run again; a higher risk is stored (a lower one never is). */
 async function relabel(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
   const { config } = deps;
   const labels = labelsOf(event);
-  return applyInOrder(deps, event, id, async (tx, change) => {
-    const now = deps.clock.now();
+  return applyInOrder(deps, event, id, async (tx, change, now) => {
     // A repeated delivery (or a label event that lost a race with a newer one) changes nothing.
     if (sameLabels(change.labels, labels)) return { outcome: 'unchanged' as const, change: change.key };
     const ai = detectAiAssistance(
@@ -205,8 +209,6 @@ async function relabel(deps: Deps, event: PullRequestEvent, id: number): Promise
       blast_radius: change.blast_radius,
     });
     const r = reviseRisk(change, outcome, ai);
-    const decidedAt = r.status === change.status ? change.decided_at : null;
-    await storeRisk(tx, id, { labels, ai: r.ai, riskLevel: r.risk.level, riskReasons: r.risk.reasons, approvalsRequired: r.approvals_required, status: r.status, decidedAt, at: now });
     const actor = actorOf(event);
     const events: AuditEvent[] = [
       {
@@ -222,11 +224,12 @@ async function relabel(deps: Deps, event: PullRequestEvent, id: number): Promise
       },
     ];
     if (r.status !== change.status) events.push({ actor, action: 'status_changed', changeId: id, data: { from: change.status, to: r.status, reason: r.reopened } });
-    await appendAudit(tx, now, events);
-    if (!r.raised) return { outcome: 'labels_updated' as const, change: change.key };
-    const after: Change = { ...change, labels, ai: r.ai, risk: r.risk, approvals_required: r.approvals_required, status: r.status, decided_at: decidedAt, updated_at: now };
-    await deps.notifier.changeRevised(tx, after, change, { kind: 'risk_raised', reopened: r.reopened });
-    return { outcome: 'risk_raised' as const, change: change.key };
+    await applyTransition(tx, change, now, {
+      set: { labels, ai: r.ai, aiAssisted: r.ai.assisted, riskLevel: r.risk.level, riskReasons: r.risk.reasons, approvalsRequired: r.approvals_required, status: r.status, decidedAt: r.status === change.status ? change.decided_at : null },
+      events,
+      notify: r.raised ? (tx, after, before) => deps.notifier.changeRevised(tx, after, before, { kind: 'risk_raised', reopened: r.reopened }) : undefined,
+    });
+    return { outcome: r.raised ? ('risk_raised' as const) : ('labels_updated' as const), change: change.key };
   });
 }
 
@@ -236,44 +239,51 @@ async function relabel(deps: Deps, event: PullRequestEvent, id: number): Promise
  */
 async function reopen(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
   const sha = event.pull_request.head.sha.toLowerCase();
-  return applyInOrder(deps, event, id, async (tx, change) => {
-    if (change.status !== 'cancelled') return { outcome: 'exists' as const, change: change.key };
-    const now = deps.clock.now();
+  return applyInOrder(deps, event, id, async (tx, change, now) => {
+    const exists = { outcome: 'exists' as const, change: change.key };
+    if (change.status !== 'cancelled') return exists;
     const status = change.approvals_required === 0 ? 'approved' : 'pending';
-    if (!(await reopenCancelled(tx, id, { fromRound: change.round, headSha: sha, status, at: now }))) return { outcome: 'exists' as const, change: change.key };
-    const after: Change = { ...change, round: change.round + 1, head_sha: sha, status, decided_at: status === 'pending' ? null : now, escalation_step: 0, claimed_by: null, claimed_at: null, round_started_at: now, updated_at: now };
     const actor = actorOf(event);
-    await appendAudit(tx, now, [
-      { actor, action: 'review_round_started', changeId: id, data: { round: after.round, from_head_sha: change.head_sha, head_sha: sha, reason: 'the pull request was reopened' } },
-      { actor, action: 'status_changed', changeId: id, data: { from: 'cancelled', to: status, reason: 'the pull request was reopened' } },
-    ]);
-    await deps.notifier.changeRevised(tx, after, change, { kind: 'new_round', from_sha: change.head_sha, to_sha: sha });
-    return { outcome: 'reopened' as const, change: change.key };
+    const after = await applyTransition(tx, change, now, {
+      set: { ...newRound(change, now, sha), status, decidedAt: status === 'pending' ? null : now },
+      guard: { round: change.round, status: 'cancelled' },
+      events: [
+        { actor, action: 'review_round_started', changeId: id, data: { round: change.round + 1, from_head_sha: change.head_sha, head_sha: sha, reason: 'the pull request was reopened' } },
+        { actor, action: 'status_changed', changeId: id, data: { from: 'cancelled', to: status, reason: 'the pull request was reopened' } },
+      ],
+      notify: (tx, after, before) => deps.notifier.changeRevised(tx, after, before, { kind: 'new_round', from_sha: before.head_sha, to_sha: sha }),
+    });
+    return after ? { outcome: 'reopened' as const, change: change.key } : exists;
   });
 }
 
 /** Closed without merging: a pending change is cancelled; anything else stays as it is. */
 async function closedUnmerged(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
-  return applyInOrder(deps, event, id, async (tx, change) => {
-    if (change.status !== 'pending') return { outcome: 'ignored' as const, change: change.key, reason: `${change.key} is ${change.status}; closing the pull request changes nothing` };
-    const now = deps.clock.now();
+  return applyInOrder(deps, event, id, async (tx, change, now) => {
+    const ignored = { outcome: 'ignored' as const, change: change.key, reason: `${change.key} is ${change.status}; closing the pull request changes nothing` };
+    if (change.status !== 'pending') return ignored;
     const actor = actorOf(event);
-    await transitionStatus(tx, id, 'pending', 'cancelled', now);
-    await appendAudit(tx, now, [{ actor, action: 'status_changed', changeId: id, data: { from: 'pending', to: 'cancelled', reason: 'the pull request was closed without merging' } }]);
-    const after: Change = { ...change, status: 'cancelled', decided_at: now, updated_at: now };
-    await deps.notifier.statusChanged(tx, after, 'pending', actor, 'the pull request was closed without merging');
-    return { outcome: 'cancelled' as const, change: change.key };
+    const reason = 'the pull request was closed without merging';
+    const after = await applyTransition(tx, change, now, {
+      set: { status: 'cancelled', decidedAt: now },
+      guard: { status: 'pending' },
+      events: [{ actor, action: 'status_changed', changeId: id, data: { from: 'pending', to: 'cancelled', reason } }],
+      notify: (tx, after) => deps.notifier.statusChanged(tx, after, 'pending', actor, reason),
+    });
+    return after ? { outcome: 'cancelled' as const, change: change.key } : ignored;
   });
 }
 
 /** Merged: `merged_at` is recorded once (from the payload, else now). */
 async function merged(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
   const parsed = event.pull_request.merged_at ? new Date(event.pull_request.merged_at) : null;
-  return applyInOrder(deps, event, id, async (tx, change) => {
-    const now = deps.clock.now();
+  return applyInOrder(deps, event, id, async (tx, change, now) => {
     const at = parsed && !Number.isNaN(parsed.getTime()) ? parsed : now;
-    if (!(await markMerged(tx, id, at, now))) return { outcome: 'unchanged' as const, change: change.key };
-    await appendAudit(tx, now, [{ actor: actorOf(event), action: 'merged', changeId: id, data: { merged_at: at.toISOString(), status: change.status, head_sha: change.head_sha } }]);
-    return { outcome: 'merged' as const, change: change.key };
+    const after = await applyTransition(tx, change, now, {
+      set: { mergedAt: at },
+      guard: { notMerged: true },
+      events: [{ actor: actorOf(event), action: 'merged', changeId: id, data: { merged_at: at.toISOString(), status: change.status, head_sha: change.head_sha } }],
+    });
+    return { outcome: after ? ('merged' as const) : ('unchanged' as const), change: change.key };
   });
 }

@@ -1,6 +1,5 @@
 import { claimSlot } from '../db/repositories/scheduled-runs.ts';
 import { listChanges } from '../db/repositories/changes.ts';
-import { parseDuration } from '../domain/duration.ts';
 import { activeClaim, reminderTargets } from '../domain/escalation.ts';
 import type { Change } from '../domain/change.ts';
 import type { DigestItem, Deps } from './ports.ts';
@@ -8,7 +7,7 @@ import type { DigestItem, Deps } from './ports.ts';
 /** Pending changes grouped by the channel their cards live in, oldest first, as digest items. */
 export async function pendingDigest(deps: Deps, channelOf: (c: Change) => string): Promise<Map<string, DigestItem[]>> {
   const now = deps.clock.now();
-  const claimTimeout = parseDuration(deps.config.escalation.claim_timeout)!;
+  const claimTimeout = deps.config.resolved.escalation.claimTimeoutMs;
   const pending = await listChanges(deps.database.db, { status: 'pending', limit: 2_000, oldestFirst: true });
   const eligible = new Map<string, Set<string>>();
   const out = new Map<string, DigestItem[]>();

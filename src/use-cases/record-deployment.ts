@@ -1,4 +1,4 @@
-import type { FieldIssue } from '../config/issues.ts';
+import { invalid, refuse, type Refusal } from '../domain/errors.ts';
 import type { Tx } from '../db/client.ts';
 import { appendAudit } from '../db/repositories/audit.ts';
 import { findChange } from '../db/repositories/changes.ts';
@@ -8,7 +8,6 @@ import { parseChangeKey, type Change } from '../domain/change.ts';
 import type { Deployment, DeploymentStatus, Incident } from '../domain/incident.ts';
 import { gateFor } from '../domain/status.ts';
 import { SUSPECT_ENVIRONMENT } from '../domain/suspects.ts';
-import { serviceGraph, suspectWindow } from './get-incident.ts';
 import type { Deps } from './ports.ts';
 import { environmentIssue } from './register-change.ts';
 
@@ -19,7 +18,7 @@ export interface DeploymentInput {
   status: DeploymentStatus;
 }
 
-export type RecordDeploymentResult = { ok: true; deployment: Deployment; change: Change } | { ok: false; code: 'not_found' } | { ok: false; code: 'invalid'; issues: FieldIssue[] };
+export type RecordDeploymentResult = { ok: true; deployment: Deployment; change: Change } | Refusal;
 
 /**
  * Records that a change was deployed. A deployment is always recorded, even when the change's gate
@@ -28,17 +27,18 @@ export type RecordDeploymentResult = { ok: true; deployment: Deployment; change:
  */
 export async function recordDeployment(deps: Deps, key: string, input: DeploymentInput, deployer: string, via?: string): Promise<RecordDeploymentResult> {
   const id = parseChangeKey(key);
-  if (id === null) return { ok: false, code: 'not_found' };
+  const missing = refuse('not_found', `There is no change ${key}.`);
+  if (id === null) return missing;
   const { config } = deps;
 
   return deps.database.db.transaction(async (tx) => {
     const change = await findChange(tx, id);
-    if (!change) return { ok: false as const, code: 'not_found' as const };
+    if (!change) return missing;
     const envIssue = environmentIssue(config, input.environment);
-    if (envIssue) return { ok: false as const, code: 'invalid' as const, issues: [envIssue] };
+    if (envIssue) return invalid([envIssue]);
     const service = input.service ?? change.services[0];
     if (!config.services.some((s) => s.name === service)) {
-      return { ok: false as const, code: 'invalid' as const, issues: [{ path: 'service', message: `unknown service "${service}"; known services: ${config.services.map((s) => s.name).join(', ')}` }] };
+      return invalid([{ path: 'service', message: `unknown service "${service}"; known services: ${config.services.map((s) => s.name).join(', ')}` }]);
     }
     const now = deps.clock.now();
     const ungated = !gateFor(change.status).allowed;
@@ -60,10 +60,10 @@ export async function recordDeployment(deps: Deps, key: string, input: Deploymen
 
 /** Open incidents whose suspect set could now include this deployment (window and service graph). */
 async function incidentsTouchedBy(deps: Deps, tx: Tx, d: Deployment): Promise<Incident[]> {
-  const w = suspectWindow(deps.config);
+  const w = deps.config.resolved.suspectWindow;
   const t = d.deployed_at.getTime();
   // started_at − lookback ≤ deployed_at ≤ started_at + grace  ⇔  deployed_at − grace ≤ started_at ≤ deployed_at + lookback
   const open = await openIncidentsStartedBetween(tx, new Date(t - w.graceMs), new Date(t + w.lookbackMs));
-  const graph = serviceGraph(deps.config);
+  const graph = deps.config.resolved.graph;
   return open.filter((i) => graph.nearestDependent(i.services, d.service) !== null);
 }

@@ -1,7 +1,8 @@
 import { appendAudit, type AuditEvent } from '../db/repositories/audit.ts';
 import { markReceiptProcessed } from '../db/repositories/inbox.ts';
-import { findChange, insertSignOff, teamOfChange, transitionStatus } from '../db/repositories/changes.ts';
+import { insertSignOff, teamOfChange } from '../db/repositories/changes.ts';
 import { parseChangeKey, type Change } from '../domain/change.ts';
+import { applyTransition, withLockedChange } from './locked-change.ts';
 import { refuse, type Refusal } from '../domain/errors.ts';
 import { acceptsSignOffs, decideSignOff, signOffSubject } from '../domain/sign-off.ts';
 import type { Decision } from '../domain/types.ts';
@@ -38,9 +39,7 @@ export async function recordSignOff(deps: Deps, cmd: SignOffCommand): Promise<Si
   const reviewerTeams = teamsOf(deps, cmd.reviewer);
   const identity = eligible.has(cmd.reviewer) ? await reviewerAuthorship(deps, cmd.reviewer, subject.author) : undefined;
 
-  return deps.database.db.transaction(async (tx) => {
-    const change = (await findChange(tx, id, { forUpdate: true }))!;
-    const now = deps.clock.now();
+  const result = await withLockedChange(deps, id, async (tx, change, now): Promise<SignOffResult> => {
     if (cmd.receipt) await markReceiptProcessed(tx, cmd.receipt);
     const refused = async (r: Refusal) => {
       await appendAudit(tx, now, [{ actor: cmd.reviewer, action: 'sign_off_refused', changeId: change.id, data: { decision: cmd.decision, code: r.code, ...(r.code === 'stale_card' && { card_round: cmd.round, round: change.round }) } }]);
@@ -60,24 +59,21 @@ export async function recordSignOff(deps: Deps, cmd: SignOffCommand): Promise<Si
       { actor: cmd.reviewer, action: 'sign_off_recorded', changeId: change.id, data: { decision: d.signOff.decision, reason: d.signOff.reason, round: d.signOff.round, head_sha: change.head_sha, plan_sha256: change.plan_sha256, approvals: d.approvals, required: change.approvals_required } },
     ];
     if (d.decides) {
-      await transitionStatus(tx, change.id, change.status, d.decides, now);
       const retroactive = change.status === 'approved_breakglass' ? { reason: `retroactive sign-off of the break-glass by ${change.breakglass?.by ?? 'someone'}` } : {};
       events.push({ actor: cmd.reviewer, action: 'status_changed', changeId: change.id, data: { from: change.status, to: d.decides, ...retroactive } });
     }
-    await appendAudit(tx, now, events);
-    // The state after this sign-off, built in memory: the row is locked, so nothing else changed it.
     const signOff = { ...d.signOff, ...artifact, at: now };
-    const after: Change = {
-      ...change,
-      sign_offs: [...change.sign_offs, signOff],
-      updated_at: d.decides ? now : change.updated_at,
-      status: d.decides ?? change.status,
-      decided_at: d.decides ? now : change.decided_at,
-    };
-    await deps.notifier.signOffRecorded(tx, after, signOff);
-    if (d.decides) await deps.notifier.statusChanged(tx, after, change.status, cmd.reviewer, d.signOff.reason);
-    return { ok: true as const, change: after, decided: d.decides !== null };
+    const after = await applyTransition(tx, change, now, {
+      set: d.decides ? { status: d.decides, decidedAt: now } : {},
+      events,
+      notify: async (tx, after, before) => {
+        await deps.notifier.signOffRecorded(tx, after, signOff);
+        if (d.decides) await deps.notifier.statusChanged(tx, after, before.status, cmd.reviewer, d.signOff.reason);
+      },
+    });
+    return { ok: true as const, change: after!, decided: d.decides !== null };
   });
+  return result ?? refuse('not_found', `There is no change ${cmd.key}.`);
 }
 
 /** Teams whose config lists this person as a senior (to explain a refusal). */

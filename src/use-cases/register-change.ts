@@ -1,4 +1,4 @@
-import type { FieldIssue } from '../config/issues.ts';
+import { invalid, type FieldIssue, type Refusal } from '../domain/errors.ts';
 import type { AuditEvent } from '../db/repositories/audit.ts';
 import { findIntake, insertChangeWithEffects, nextChangeId, toChange } from '../db/repositories/changes.ts';
 import type { ChangeRow } from '../db/schema.ts';
@@ -12,13 +12,12 @@ import { analyzeTerraformPlan } from '../domain/terraform.ts';
 import type { InfraSummary } from '../domain/types.ts';
 import type { ChangeInput } from './change-input.ts';
 import { chooseReviewer } from './assign-reviewer.ts';
-import { serviceGraph } from './get-incident.ts';
 import type { Deps } from './ports.ts';
 
 export type RegisterResult =
   /** `conflict`: the idempotency key exists with a different body (the stored change is not it). */
   | { ok: true; created: boolean; conflict: boolean; change: Change }
-  | { ok: false; issues: FieldIssue[] };
+  | Refusal;
 
 /**
  * Registers a change: resolves the author, detects AI assistance, summarises the terraform plan,
@@ -89,14 +88,14 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
   const known = new Map(config.services.map((s) => [s.name, s]));
   const { issues, infra } = intakeIssues(config, input);
   const resolution = resolveAuthor(input.author, config.engineers, config.ai_detection.bot_accounts);
-  if (issues.length || !resolution.ok) return { ok: false, issues };
+  if (issues.length || !resolution.ok) return invalid(issues);
 
   const resolved = resolution.author;
   const author = hints.bot && !resolved.bot ? { ...resolved, bot: true } : resolved;
   const ai = detectAiAssistance({ ...input, author, body: hints.body }, { ...config.ai_detection, bodyMarkers: config.github.ai_body_markers });
   const diff = input.diff ?? null;
   const labels = input.labels ?? [];
-  const blastRadius = serviceGraph(config).blastRadius(services);
+  const blastRadius = config.resolved.graph.blastRadius(services);
   const outcome = evaluatePolicy(config.policy, { services, environment: input.environment, author, ai, diff, infra, labels, blast_radius: blastRadius });
   const status = outcome.approvals_required === 0 ? 'approved' : 'pending';
   const team = known.get(services[0])!.team;

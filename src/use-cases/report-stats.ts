@@ -1,7 +1,6 @@
 import { statsAggregates } from '../db/repositories/stats.ts';
 import { changeFailureRate, median, mttrMs, percentile } from '../domain/stats.ts';
 import { changeKey } from '../domain/change.ts';
-import { parseDuration } from '../domain/duration.ts';
 import type { ChangeStatus } from '../domain/types.ts';
 import type { Deps } from './ports.ts';
 
@@ -67,7 +66,7 @@ export async function reportStats(deps: Deps, opts: { days: number }): Promise<S
     return { deployed_changes: deployed, failed_changes: failed, rate: changeFailureRate(deployed, failed) };
   };
   const mttr = mttrMs(a.incidents);
-  const reviewWithinMs = parseDuration(deps.config.break_glass.review_within) ?? 0;
+  const reviewWithinMs = deps.config.resolved.breakGlassReviewMs;
   const uses: BreakGlassUseReport[] = a.breakglass.map((u) => {
     const reviewed = u.status === 'approved' || u.status === 'rejected';
     return { change: changeKey(u.id), title: u.title, by: u.by, reason: u.reason, at: u.at.toISOString(), status: u.status, reviewed, overdue: !reviewed && to.getTime() - u.at.getTime() > reviewWithinMs };

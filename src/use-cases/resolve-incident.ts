@@ -4,8 +4,9 @@ import type { Incident, IncidentView } from '../domain/incident.ts';
 import type { Tx } from '../db/client.ts';
 import { findIncidentByKey, incidentView } from './get-incident.ts';
 import type { Deps } from './ports.ts';
+import { refuse, type Refusal } from '../domain/errors.ts';
 
-export type ResolveResult = { ok: true; resolved: boolean; view: IncidentView } | { ok: false; code: 'not_found'; message: string };
+export type ResolveResult = { ok: true; resolved: boolean; view: IncidentView } | Refusal;
 
 /**
  * Resolves an incident (resolved_at = now) and re-renders its broadcast with the duration.
@@ -14,7 +15,7 @@ export type ResolveResult = { ok: true; resolved: boolean; view: IncidentView } 
 export async function resolveIncident(deps: Deps, key: string, actor: string, via?: string): Promise<ResolveResult> {
   return deps.database.db.transaction(async (tx) => {
     const incident = await findIncidentByKey(tx, key, { forUpdate: true });
-    if (!incident) return { ok: false as const, code: 'not_found' as const, message: `There is no incident ${key}.` };
+    if (!incident) return refuse('not_found', `There is no incident ${key}.`);
     if (incident.status === 'resolved') return { ok: true as const, resolved: false, view: await incidentView(tx, deps.config, incident) };
     const after = await markResolved(deps, tx, incident, actor, via ? { via } : {});
     return { ok: true as const, resolved: true, view: await incidentView(tx, deps.config, after) };

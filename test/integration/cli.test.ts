@@ -52,7 +52,7 @@ interface CliResult {
 }
 
 /** Runs `node bin/countersign.mjs …` as a child process (asynchronously: the in-process server must keep answering). */
-function cli(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+function cli(args: string[], opts: { env?: Record<string, string>; cwd?: string; onStderr?: (soFar: string) => void } = {}): Promise<CliResult> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
@@ -62,7 +62,10 @@ function cli(args: string[], opts: { env?: Record<string, string>; cwd?: string 
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(stderr);
+    });
     child.on('error', rej);
     child.on('close', (code) => res({ code, stdout, stderr }));
   });
@@ -196,8 +199,11 @@ describe('countersign submit', () => {
 describe('countersign wait', () => {
   it('when a senior approves while it waits, then it exits 0, with the status on stderr', async () => {
     const key = await pendingChange();
-    const waiting = cli(['wait', key, '--interval', '200ms', '--timeout', '30s']);
-    await new Promise((r) => setTimeout(r, 1_500));
+    let soFar = '';
+    const waiting = cli(['wait', key, '--interval', '200ms', '--timeout', '30s'], { onStderr: (s) => (soFar = s) });
+    // Approve only once the CLI has seen the change pending (its start-up time varies with load).
+    const deadline = Date.now() + 20_000;
+    while (!soFar.includes('is pending') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await signOff(key, 'approved')).toMatchObject({ ok: true, decided: true });
     const r = await waiting;
     expect(r.code).toBe(0);

@@ -42,7 +42,7 @@ function run(dataDir: string, env: Record<string, string> = {}): Started {
 }
 
 async function listening(s: Started): Promise<string> {
-  const deadline = Date.now() + 40_000;
+  const deadline = Date.now() + 75_000;
   for (;;) {
     const m = /"url":"(http:\/\/[^"]+)"[^\n]*Countersign is listening/.exec(s.output());
     if (m) return m[1];
@@ -77,7 +77,7 @@ embeddedOnly('two instances on one embedded data directory', () => {
     expect(second.output()).not.toMatch(/Aborted|at .*\.js:\d+/);
     expect(readdirSync(dataDir).length).toBe(before);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
-  }, 90_000);
+  }, 180_000);
 
   it('when the lock was left by a process that died, then the next start takes it over', async () => {
     const dataDir = tempDataDir();
@@ -87,7 +87,7 @@ embeddedOnly('two instances on one embedded data directory', () => {
     await first.exited;
     const again = run(dataDir);
     expect(await listening(again)).toMatch(/^http:/);
-  }, 90_000);
+  }, 180_000);
 });
 
 embeddedOnly('a port in use', () => {
@@ -122,7 +122,7 @@ embeddedOnly('the generated API token', () => {
     const second = run(dataDir, { COUNTERSIGN_API_TOKENS: '' });
     const url2 = await listening(second);
     expect((await fetch(`${url2}/api/changes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-  }, 120_000);
+  }, 240_000);
 
   it('when COUNTERSIGN_API_TOKENS is set, then it wins over the kept token', async () => {
     const dataDir = tempDataDir();
@@ -134,5 +134,5 @@ embeddedOnly('the generated API token', () => {
     const url = await listening(second);
     expect((await fetch(`${url}/api/changes`, { headers: { authorization: `Bearer ${kept}` } })).status).toBe(401);
     expect((await fetch(`${url}/api/changes`, { headers: { authorization: 'Bearer configured-token-1' } })).status).toBe(200);
-  }, 120_000);
+  }, 240_000);
 });

@@ -1,6 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordSignOff } from '../../src/use-cases/record-sign-off.ts';
+import { claimReview } from '../../src/use-cases/claim-review.ts';
+import { escalateStaleRequests } from '../../src/use-cases/escalate-stale-requests.ts';
+import { applyTransition } from '../../src/use-cases/locked-change.ts';
+import { lapsedClaims } from '../../src/db/repositories/changes.ts';
 import type { Database } from '../../src/db/client.ts';
 import { buildChangeInput, loadPlan } from '../factories/change.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -118,6 +122,30 @@ describe.runIf(onRealPostgres())('sign-off races on real Postgres', () => {
       expect(n).toBe(1);
       expect(await gate(key)).toBe(200);
     }
+  });
+
+  it('when two sweeps let the same lapsed claim go at once, then one claim_lapsed is recorded; a claim made after the read survives', async () => {
+    for (let round = 0; round < 5; round++) {
+      await truncateAll(db);
+      const key = await newChange();
+      const id = Number(key.slice(4));
+      expect((await claimReview(app.deps, key, 'U0ALICE', 'claim')).ok).toBe(true);
+      // The claim is older than claim_timeout (1h): both sweeps see it lapsed.
+      await db.rows(sql`update changes set claimed_at = now() - interval '2 hours' where id = ${id}`);
+      const results = await Promise.all([escalateStaleRequests(app.deps), escalateStaleRequests(app.deps)]);
+      expect(results.map((r) => r.claimsLapsed).sort()).toEqual([0, 1]);
+      const [{ n }] = await db.rows<{ n: number }>(sql`select count(*)::int as n from audit_events where change_id = ${id} and action = 'claim_lapsed'`);
+      expect(n).toBe(1);
+    }
+    // A claim renewed between a sweep's read and its write is not wiped: the guard names the claim it read.
+    const key = await newChange();
+    const id = Number(key.slice(4));
+    await claimReview(app.deps, key, 'U0ALICE', 'claim');
+    await db.rows(sql`update changes set claimed_at = now() - interval '2 hours' where id = ${id}`);
+    const stale = (await lapsedClaims(db.db, new Date(), 10))[0];
+    await db.rows(sql`update changes set claimed_by = 'U0BOB', claimed_at = now() where id = ${id}`);
+    await db.db.transaction((tx) => applyTransition(tx, stale, new Date(), { set: { claimedBy: null, claimedAt: null }, guard: { status: 'pending', claimedBy: stale.claimed_by, claimedAt: stale.claimed_at }, events: [] }));
+    expect((await app.api('GET', `/api/changes/${key}`)).body.escalation.claimed_by).toBe('U0BOB');
   });
 
   it('when the same senior clicks twice at once, then it counts once', async () => {

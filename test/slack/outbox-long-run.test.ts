@@ -68,6 +68,7 @@ describe('permanent Slack errors', () => {
     const retry = await fetch(`${h.app.url}/api/outbox/${id}/retry`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(retry.status).toBe(200);
     await waitForCard(slack, PAY, key);
+    await waitFor(async () => (await stats()).pending === 0, 5_000, 'row delivered');
     expect(await stats()).toMatchObject({ dead: 0, pending: 0 });
     expect((await fetch(`${h.app.url}/api/outbox/${id}/retry`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(404);
   });
@@ -133,7 +134,7 @@ describe('posts whose outcome was lost', () => {
 describe('pacing across replicas', () => {
   it('when three senders (replicas) share one database, then posts to one channel are at least the interval apart in total, channels in parallel', async () => {
     await h.app.sender!.stop();
-    const interval = 250;
+    const interval = 400;
     const senders = Array.from({ length: 3 }, () => new OutboxSender({ database: db, client: new WebClient('xoxb-test', webClientOptions(slack.apiUrl)), logger: createLogger('silent', { pretty: false }), render: async () => null, pollMs: 10, postIntervalMs: interval, batchSize: 2 }));
     try {
       const channels = ['C0PACE1', 'C0PACE2'];
@@ -144,10 +145,13 @@ describe('pacing across replicas', () => {
       await waitFor(() => channels.every((ch) => slack.messagesIn(ch).length === 6), 15_000, 'all posted');
       for (const ch of channels) {
         const at = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === ch && c.status === 200).map((c) => c.at).sort((a, b) => a - b);
-        for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1], `gap ${i} in ${ch}`).toBeGreaterThanOrEqual(interval - 40);
+        // Slots are exactly one interval apart; what Slack sees varies by request jitter only.
+        // (A loaded test machine can delay one timer; a burst would show as gaps near zero.)
+        for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1], `gap ${i} in ${ch}`).toBeGreaterThanOrEqual(interval * 0.5);
+        expect(at.at(-1)! - at[0], `span of ${ch}`).toBeGreaterThanOrEqual((at.length - 1) * interval * 0.95);
       }
-      // Both channels progressed together: 6 posts per channel at 250 ms take ~1.25 s, not ~2.75 s.
-      expect(Date.now() - t0).toBeLessThan(6 * interval * 2 + 1_000);
+      // Both channels progressed together: 6 posts per channel take ~5 intervals, not ~11.
+      expect(Date.now() - t0).toBeLessThan(8 * interval + 1_000);
     } finally {
       await Promise.all(senders.map((s) => s.stop()));
       h.app.sender!.start();

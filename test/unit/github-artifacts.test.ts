@@ -168,7 +168,7 @@ describe('cards for new rounds and break-glass', () => {
 
   it('the escalation-channel alert names the change, who and why, escaped', () => {
     const bg = buildChange({ status: 'approved_breakglass', breakglass: { by: 'U0CAROL', reason: 'a & <b>', at: CREATED_AT } });
-    const alert = breakGlassAlert(bg, '24h', { channel: 'C0PAYSEN', permalink: null });
+    const alert = breakGlassAlert(bg, { text: '24h', ms: 24 * 3_600_000 }, { channel: 'C0PAYSEN', permalink: null });
     expect(alert.text).toBe('CHG-12 was deployed under break-glass by <@U0CAROL>: a &amp; &lt;b&gt;');
     expect(JSON.stringify(alert.blocks)).toContain('2026-03-03 09:00 UTC');
   });

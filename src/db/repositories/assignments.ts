@@ -29,7 +29,3 @@ export async function setAway(db: DbOrTx, user: string, away: boolean, at: Date)
   else await db.delete(reviewerAway).where(eq(reviewerAway.userId, user));
 }
 
-/** Makes `user` the assignee of a change (a claim does this). */
-export async function assign(db: DbOrTx, changeId: number, user: string, at: Date): Promise<void> {
-  await db.update(changes).set({ assignedTo: user, assignedAt: at }).where(eq(changes.id, changeId));
-}

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { changeKey, type Change } from '../../domain/change.ts';
 import type { ChangeStatus, SignOff } from '../../domain/types.ts';
 import type { Database, DbOrTx } from '../client.ts';
@@ -91,14 +91,47 @@ export async function listChanges(db: DbOrTx, opts: { status?: ChangeStatus; lim
   return withSignOffsMany(db, rows);
 }
 
-/** Moves a change to a new status only if it is still in `from`; returns false when it was not. */
-export async function transitionStatus(db: DbOrTx, id: number, from: ChangeStatus, to: ChangeStatus, at: Date): Promise<boolean> {
-  const done = await db
+/** Columns a state change may set on a change (everything but its identity and intake facts). */
+export type ChangeUpdate = Partial<Omit<NewChangeRow, 'id' | 'source' | 'externalId' | 'createdAt' | 'submittedBy'>>;
+
+/** What must still hold for a conditional update (each given field must equal the stored one). */
+export interface ChangeGuard {
+  status?: ChangeStatus;
+  round?: number;
+  escalationStep?: number;
+  claimedBy?: string | null;
+  claimedAt?: Date | null;
+  /** The head SHA must differ from this one (a new head, not a repeat). */
+  headShaNot?: string;
+  /** The merge must not be recorded yet. */
+  notMerged?: true;
+}
+
+function guardSql(g: ChangeGuard): SQL | undefined {
+  const eqOrNull = <T>(col: Parameters<typeof eq>[0], v: T | null) => (v === null ? isNull(col) : eq(col, v));
+  return and(
+    g.status !== undefined ? eq(changes.status, g.status) : undefined,
+    g.round !== undefined ? eq(changes.round, g.round) : undefined,
+    g.escalationStep !== undefined ? eq(changes.escalationStep, g.escalationStep) : undefined,
+    g.claimedBy !== undefined ? eqOrNull(changes.claimedBy, g.claimedBy) : undefined,
+    // A Date holds milliseconds, Postgres microseconds: compare at the precision the caller read.
+    g.claimedAt !== undefined ? (g.claimedAt === null ? isNull(changes.claimedAt) : sql`date_trunc('milliseconds', ${changes.claimedAt}) = ${g.claimedAt.toISOString()}::timestamptz`) : undefined,
+    g.headShaNot !== undefined ? sql`${changes.headSha} is distinct from ${g.headShaNot}` : undefined,
+    g.notMerged ? isNull(changes.mergedAt) : undefined,
+  );
+}
+
+/**
+ * Updates a change and reads the new state back (`RETURNING`, then its sign-offs), only if `guard`
+ * still holds (a conditional update); null when it did not. Call it under the row lock.
+ */
+export async function updateChange(db: DbOrTx, id: number, set: ChangeUpdate, guard: ChangeGuard = {}): Promise<Change | null> {
+  const [row] = await db
     .update(changes)
-    .set({ status: to, updatedAt: at, decidedAt: to === 'pending' ? null : at })
-    .where(and(eq(changes.id, id), eq(changes.status, from)))
-    .returning({ id: changes.id });
-  return done.length === 1;
+    .set(set)
+    .where(and(eq(changes.id, id), guardSql(guard)))
+    .returning();
+  return withSignOffs(db, row);
 }
 
 /** Records a sign-off; returns false when this person already signed this round (unique index). */
@@ -135,18 +168,23 @@ export async function dueForEscalation(database: Database, cutoffs: { remindBefo
   return ids.map((id) => changesById.get(id)!).filter(Boolean);
 }
 
-/** Moves pending changes from one escalation step to the next; returns the ids this call moved (exactly once across replicas). */
-export async function advanceEscalations(db: DbOrTx, ids: number[], from: number, to: number, at: Date): Promise<number[]> {
+/**
+ * Moves pending changes from one escalation step to the next in one conditional update; returns the
+ * changes this call moved, read back (exactly once across replicas: a change another sweep moved, or
+ * that was decided meanwhile, is not returned).
+ */
+export async function advanceEscalations(db: DbOrTx, ids: number[], from: number, to: number, at: Date): Promise<Change[]> {
   if (ids.length === 0) return [];
-  const done = await db
+  const rows = await db
     .update(changes)
     .set({ escalationStep: to, updatedAt: at, ...(to === 3 && { status: 'expired' as const, decidedAt: at }) })
     .where(and(inArray(changes.id, ids), eq(changes.escalationStep, from), eq(changes.status, 'pending')))
-    .returning({ id: changes.id });
-  return done.map((d) => d.id);
+    .returning();
+  return withSignOffsMany(db, rows);
 }
 
-async function withSignOffsMany(db: DbOrTx, rows: ChangeRow[]): Promise<Change[]> {
+/** Rows to domain changes, with their sign-offs (one query for all). */
+export async function withSignOffsMany(db: DbOrTx, rows: ChangeRow[]): Promise<Change[]> {
   if (rows.length === 0) return [];
   const so = await db.select().from(signOffs).where(inArray(signOffs.changeId, rows.map((r) => r.id))).orderBy(asc(signOffs.id));
   return rows.map((r) => toChange(r, so.filter((s) => s.changeId === r.id)));

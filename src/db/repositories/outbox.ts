@@ -136,16 +136,21 @@ export async function permalinksOf(db: DbOrTx, refs: string[]): Promise<Map<stri
 
 /**
  * Reserves the next posting slot of a channel, shared by every replica: one atomic upsert moves the
- * channel's `next_allowed_at` one interval past max(now, its previous value) and returns how long to
- * wait for the reserved slot. So N replicas together post at most once per interval to a channel.
+ * channel's `next_allowed_at` one interval past max(now, its previous value, `notBefore`) and returns
+ * how long to wait for the reserved slot. So N replicas together post at most once per interval to a channel.
+ * `notBefore`: this replica's own floor (an interval after Slack last answered it), so a slot is never
+ * reserved and then overshot.
  */
-export async function reservePostSlot(database: Database, channel: string, intervalMs: number): Promise<number> {
-  const [r] = await database.rows<{ wait_ms: number }>(sql`
-    insert into channel_pacing (channel, next_allowed_at) values (${channel}, now() + make_interval(secs => ${intervalMs / 1000}))
+export async function reservePostSlot(database: Database, channel: string, intervalMs: number, notBefore?: Date): Promise<number> {
+  const interval = sql`make_interval(secs => ${intervalMs / 1000})`;
+  const floor = notBefore ? sql`greatest(now(), ${notBefore.toISOString()}::timestamptz)` : sql`now()`;
+  const [r] = await database.rows<{ slot_ms: number }>(sql`
+    insert into channel_pacing (channel, next_allowed_at) values (${channel}, ${floor} + ${interval})
     on conflict (channel) do update
-      set next_allowed_at = greatest(channel_pacing.next_allowed_at, now()) + make_interval(secs => ${intervalMs / 1000})
-    returning greatest(0, extract(epoch from (next_allowed_at - make_interval(secs => ${intervalMs / 1000}) - now())) * 1000)::float8 as wait_ms`);
-  return Math.max(0, Number(r.wait_ms));
+      set next_allowed_at = greatest(channel_pacing.next_allowed_at, ${floor}) + ${interval}
+    returning (extract(epoch from next_allowed_at - ${interval}) * 1000)::float8 as slot_ms`);
+  // Waited for by the local clock (hosts keep time by NTP), so the query's own latency does not shift the post.
+  return Math.max(0, Number(r.slot_ms) - Date.now());
 }
 
 export interface OutboxStats {

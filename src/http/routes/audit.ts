@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { fieldIssues } from '../../config/issues.ts';
 import { canonicalJson } from '../../domain/digest.ts';
 import { auditRange, exportAudit } from '../../use-cases/export-audit.ts';
 import type { Deps } from '../../use-cases/ports.ts';
@@ -24,10 +23,9 @@ export const AUDIT_CSV_COLUMNS = ['id', 'at', 'actor', 'action', 'change_id', 'd
  */
 export function registerAuditRoutes(server: HttpServer, deps: Deps): void {
   server.route('GET', '/api/audit', async (ctx) => {
-    const parsed = exportQuery.safeParse(Object.fromEntries(ctx.query));
-    if (!parsed.success) throw badRequest(fieldIssues(parsed.error), 'the query is invalid');
-    const range = auditRange(deps, parsed.data);
-    if (!range.ok) throw badRequest(range.issues, 'the query is invalid');
+    const query = ctx.queryOf(exportQuery);
+    const range = auditRange(deps, query);
+    if (!range.ok) throw badRequest(range.issues ?? [], 'the query is invalid');
     const result = await exportAudit(deps, range.range);
     const events = result.events.map((e) => ({
       id: e.id,
@@ -41,7 +39,7 @@ export function registerAuditRoutes(server: HttpServer, deps: Deps): void {
     }));
     const headers: Record<string, string> = { 'x-countersign-truncated': String(result.truncated) };
     if (result.next_from !== null) headers['x-countersign-next-from'] = String(result.next_from);
-    if (parsed.data.format === 'json') {
+    if (query.format === 'json') {
       return { status: 200, headers, body: { events, truncated: result.truncated, ...(result.next_from !== null && { next_from: result.next_from }) } };
     }
     // Free-text actors (a `by` a body claimed) are cut to 100 characters in the sheet; the JSON export keeps them whole.

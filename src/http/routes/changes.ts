@@ -9,7 +9,7 @@ import { getChange } from '../../use-cases/get-change.ts';
 import { listChanges } from '../../use-cases/list-changes.ts';
 import type { Deps } from '../../use-cases/ports.ts';
 import { intakeIssues, registerChange } from '../../use-cases/register-change.ts';
-import { badRequest, HttpError, notFound } from '../errors.ts';
+import { badRequest, HttpError, notFound, refusalError } from '../errors.ts';
 import { namesFrom, presentChange } from '../present.ts';
 import type { HttpServer } from '../server.ts';
 
@@ -45,7 +45,7 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
       throw badRequest([...schema, ...intakeIssues(deps.config, body).issues.filter((i) => !seen.has(i.path))]);
     }
     const result = await registerChange(deps, parsed.data, ctx.caller, { via: ctx.via });
-    if (!result.ok) throw badRequest(result.issues);
+    if (!result.ok) throw refusalError(result);
     if (result.conflict) {
       throw new HttpError(409, {
         error: 'idempotency_conflict',
@@ -58,9 +58,7 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
   }, { maxBodyBytes: 'large' });
 
   server.route('GET', '/api/changes', async (ctx) => {
-    const parsed = listQuery.safeParse(Object.fromEntries(ctx.query));
-    if (!parsed.success) throw badRequest(fieldIssues(parsed.error), 'the query is invalid');
-    const changes = await listChanges(deps, parsed.data);
+    const changes = await listChanges(deps, ctx.queryOf(listQuery));
     return { status: 200, body: { changes: changes.map((c) => presentChange(c, undefined, names)) } };
   });
 
@@ -71,9 +69,7 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
   });
 
   server.route('GET', '/api/changes/:key/gate', async (ctx) => {
-    const parsed = gateQuery.safeParse(Object.fromEntries(ctx.query));
-    if (!parsed.success) throw badRequest(fieldIssues(parsed.error), 'the query is invalid');
-    const found = await checkGate(deps, ctx.params.key, parsed.data);
+    const found = await checkGate(deps, ctx.params.key, ctx.queryOf(gateQuery));
     if (!found) throw notFound(`change ${ctx.params.key}`);
     const { change, gate } = found;
     const base = { key: change.key, status: change.status, allowed: gate.allowed };
@@ -90,29 +86,17 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
   });
 
   server.route('POST', '/api/changes/:key/breakglass', async (ctx) => {
-    const body = await ctx.json();
-    if (body === undefined) throw badRequest([{ path: '(root)', message: 'expected a JSON object body with by and reason' }]);
-    const parsed = breakglassBody.safeParse(body);
-    if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
-    const result = await breakGlass(deps, { key: ctx.params.key, by: parsed.data.by, reason: parsed.data.reason, via: ctx.via });
-    if (!result.ok) {
-      if (result.code === 'not_found') throw notFound(`change ${ctx.params.key}`);
-      if (result.code === 'not_allowed') throw new HttpError(403, { error: 'not_allowed', message: result.message });
-      if (result.code === 'reason_required') throw badRequest([{ path: 'reason', message: result.message }]);
-      throw new HttpError(409, { error: result.code, message: result.message });
-    }
-    ctx.log.warn({ key: result.change.key, by: parsed.data.by, caller: ctx.caller }, 'break-glass: gate opened without sign-off');
+    const body = await ctx.body(breakglassBody, { required: true });
+    const result = await breakGlass(deps, { key: ctx.params.key, by: body.by, reason: body.reason, via: ctx.via });
+    if (!result.ok) throw refusalError(result, `change ${ctx.params.key}`);
+    ctx.log.warn({ key: result.change.key, by: body.by, caller: ctx.caller }, 'break-glass: gate opened without sign-off');
     return { status: 200, body: presentChange(result.change, undefined, names) };
   }, { scope: 'breakglass' });
 
   server.route('POST', '/api/changes/:key/cancel', async (ctx) => {
-    const parsed = cancelBody.safeParse(await ctx.json());
-    if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
-    const result = await cancelChange(deps, ctx.params.key, parsed.data?.by ?? ctx.caller, parsed.data?.reason, ctx.via);
-    if (!result.ok) {
-      if (result.code === 'not_found') throw notFound(`change ${ctx.params.key}`);
-      throw new HttpError(409, { error: result.code, message: result.message });
-    }
+    const body = await ctx.body(cancelBody);
+    const result = await cancelChange(deps, ctx.params.key, body?.by ?? ctx.caller, body?.reason, ctx.via);
+    if (!result.ok) throw refusalError(result, `change ${ctx.params.key}`);
     return { status: 200, body: presentChange(result.change, undefined, names) };
   });
 }

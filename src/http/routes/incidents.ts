@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { fieldIssues } from '../../config/issues.ts';
 import { DEPLOYMENT_STATUSES, SEVERITIES } from '../../domain/incident.ts';
 import { confirmCause } from '../../use-cases/confirm-cause.ts';
 import { declareIncident } from '../../use-cases/declare-incident.ts';
@@ -7,12 +6,11 @@ import { getIncident, listIncidents } from '../../use-cases/get-incident.ts';
 import { alertmanagerPayload, handleAlertmanager } from '../../use-cases/handle-alertmanager.ts';
 import type { Deps } from '../../use-cases/ports.ts';
 import { recordDeployment } from '../../use-cases/record-deployment.ts';
-import { parseStatsDays, reportStats } from '../../use-cases/report-stats.ts';
 import { resolveIncident } from '../../use-cases/resolve-incident.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { notFound, refusalError } from '../errors.ts';
 import { claimedBy } from './changes.ts';
 import { presentDeployment, presentIncident } from '../present-incidents.ts';
-import type { HttpServer, RequestContext } from '../server.ts';
+import type { HttpServer } from '../server.ts';
 
 const isoDateTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time like 2026-11-02T10:00:00Z' }).transform((s) => new Date(s));
 const serviceName = z.string().min(1).max(100);
@@ -45,41 +43,28 @@ const listQuery = z.strictObject({
 const resolveBody = z.strictObject({ by: actor.optional() }).optional();
 const linkBody = z.strictObject({ change: z.string({ error: 'expected a change key like CHG-12' }).trim().min(1).max(40), by: actor.optional() });
 
-async function parseBody<T>(ctx: RequestContext, schema: z.ZodType<T>, required: boolean): Promise<T> {
-  const body = await ctx.json();
-  if (body === undefined && required) throw badRequest([{ path: '(root)', message: 'expected a JSON object body' }]);
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw badRequest(fieldIssues(parsed.error));
-  return parsed.data;
-}
-
-/** Deployments, incidents, the Alertmanager webhook, and the stats report. */
+/** Deployments, incidents and the Alertmanager webhook. */
 export function registerIncidentRoutes(server: HttpServer, deps: Deps): void {
   server.route('POST', '/api/changes/:key/deployments', async (ctx) => {
-    const body = await parseBody(ctx, deploymentBody, true);
+    const body = await ctx.body(deploymentBody, { required: true });
     const result = await recordDeployment(deps, ctx.params.key, body, ctx.caller, ctx.via);
-    if (!result.ok) {
-      if (result.code === 'not_found') throw notFound(`change ${ctx.params.key}`);
-      throw badRequest(result.issues);
-    }
+    if (!result.ok) throw refusalError(result, `change ${ctx.params.key}`);
     const d = result.deployment;
     ctx.log[d.ungated ? 'warn' : 'info']({ key: d.change_key, environment: d.environment, service: d.service, ungated: d.ungated }, 'deployment recorded');
     return { status: 201, body: presentDeployment(d) };
   }, { scope: 'deploy' });
 
   server.route('POST', '/api/incidents', async (ctx) => {
-    const body = await parseBody(ctx, incidentBody, true);
+    const body = await ctx.body(incidentBody, { required: true });
     const source = body.source ?? 'api';
     const result = await declareIncident(deps, { ...body, source, external_id: body.external_id ?? null, declared_by: ctx.caller, via: ctx.via });
-    if (!result.ok) throw badRequest(result.issues);
+    if (!result.ok) throw refusalError(result);
     if (result.created) ctx.log.info({ key: result.view.incident.key, severity: body.severity, suspects: result.view.suspects.length }, 'incident declared');
     return { status: result.created ? 201 : 200, body: presentIncident(result.view) };
   });
 
   server.route('GET', '/api/incidents', async (ctx) => {
-    const parsed = listQuery.safeParse(Object.fromEntries(ctx.query));
-    if (!parsed.success) throw badRequest(fieldIssues(parsed.error), 'the query is invalid');
-    const views = await listIncidents(deps, parsed.data);
+    const views = await listIncidents(deps, ctx.queryOf(listQuery));
     return { status: 200, body: { incidents: views.map(presentIncident) } };
   });
 
@@ -90,35 +75,25 @@ export function registerIncidentRoutes(server: HttpServer, deps: Deps): void {
   });
 
   server.route('POST', '/api/incidents/:key/resolve', async (ctx) => {
-    const body = await parseBody(ctx, resolveBody, false);
+    const body = await ctx.body(resolveBody);
     const result = await resolveIncident(deps, ctx.params.key, body?.by ?? ctx.caller, ctx.via);
-    if (!result.ok) throw notFound(`incident ${ctx.params.key}`);
+    if (!result.ok) throw refusalError(result, `incident ${ctx.params.key}`);
     return { status: 200, body: presentIncident(result.view) };
   });
 
   server.route('POST', '/api/incidents/:key/links', async (ctx) => {
-    const body = await parseBody(ctx, linkBody, true);
+    const body = await ctx.body(linkBody, { required: true });
     const result = await confirmCause(deps, { incident: ctx.params.key, change: body.change, by: body.by ?? ctx.caller, via: ctx.via });
-    if (!result.ok) {
-      if (result.code === 'incident_not_found') throw notFound(`incident ${ctx.params.key}`);
-      throw badRequest([{ path: 'change', message: `there is no change ${body.change}` }]);
-    }
+    if (!result.ok) throw refusalError(result, `incident ${ctx.params.key}`);
     return { status: result.created ? 201 : 200, body: presentIncident(result.view) };
   });
 
   // Alertmanager (webhook v4). Authenticated by bearer token like every /webhooks route (http_config.authorization).
   server.route('POST', '/webhooks/alertmanager', async (ctx) => {
-    const body = await parseBody(ctx, alertmanagerPayload, true);
+    const body = await ctx.body(alertmanagerPayload, { required: true });
     const outcome = await handleAlertmanager(deps, body, ctx.via);
     ctx.log.info({ groupKey: body.groupKey.slice(0, 200), ...outcome }, 'alertmanager notification');
     return { status: 200, body: outcome };
   });
 
-  server.route('GET', '/api/stats', async (ctx) => {
-    const unknown = [...ctx.query.keys()].filter((k) => k !== 'days');
-    if (unknown.length) throw badRequest(unknown.map((k) => ({ path: k, message: 'unknown query parameter' })), 'the query is invalid');
-    const days = parseStatsDays(ctx.query.get('days'));
-    if (days === null) throw badRequest([{ path: 'days', message: 'expected a whole number of days from 1 to 365' }], 'the query is invalid');
-    return { status: 200, body: await reportStats(deps, { days }) };
-  });
 }

@@ -1,6 +1,5 @@
 import type { Config } from '../../config/schema.ts';
 import { describeBlastRadius } from '../../domain/review-brief.ts';
-import { serviceGraph } from '../../use-cases/get-incident.ts';
 import { notFound } from '../errors.ts';
 import type { HttpServer } from '../server.ts';
 
@@ -9,7 +8,7 @@ export function registerServiceRoutes(server: HttpServer, config: Config): void 
   server.route('GET', '/api/services/:name/blast-radius', async (ctx) => {
     const service = config.services.find((s) => s.name === ctx.params.name);
     if (!service) throw notFound(`service ${ctx.params.name}`);
-    const graph = serviceGraph(config);
+    const graph = config.resolved.graph;
     const radius = graph.blastRadius([service.name]);
     const distances = graph.dependentsOf(service.name);
     return {

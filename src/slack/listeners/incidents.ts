@@ -53,7 +53,7 @@ export async function incidentCommand(ctx: ListenerContext, text: string, user: 
     const services = words[2] === '-' || words[2].toLowerCase() === 'none' ? [] : words[2].split(',').filter(Boolean);
     const title = text.trim().split(/\s+/).slice(3).join(' ').slice(0, 300);
     const result = await declareIncident(ctx.deps, { title, severity: words[1].toLowerCase() as Severity, services, source: 'slack', external_id: null, declared_by: user });
-    if (!result.ok) return notice(`:no_entry: ${result.issues.map((i) => safeText(i.message, 500)).join('\n')}`);
+    if (!result.ok) return notice(`:no_entry: ${(result.issues ?? [result]).map((i) => safeText(i.message, 500)).join('\n')}`);
     ctx.nudge();
     const { incident, suspects } = result.view;
     const channel = ctx.deps.config.slack.incidents_channel;

@@ -1,18 +1,17 @@
 import type { Change } from '../../domain/change.ts';
-import { parseDuration } from '../../domain/duration.ts';
 import type { Revision } from '../../use-cases/ports.ts';
 import { fitMrkdwn, formatTime, mention, safeText } from '../mrkdwn.ts';
 import { cardPlace, type CardLocation, type SlackMessage } from './change-card.ts';
 
 /** The alert in the escalation channel when someone opens a gate under break-glass. Everything from outside is escaped. */
-export function breakGlassAlert(change: Change, reviewWithin: string, card: CardLocation): SlackMessage {
+export function breakGlassAlert(change: Change, reviewWithin: { text: string; ms: number }, card: CardLocation): SlackMessage {
   const by = mention(change.breakglass?.by);
   const reason = safeText(change.breakglass?.reason ?? '', 1500);
-  const due = change.breakglass ? ` (by ${formatTime(new Date(change.breakglass.at.getTime() + (parseDuration(reviewWithin) ?? 0)))})` : '';
+  const due = change.breakglass ? ` (by ${formatTime(new Date(change.breakglass.at.getTime() + reviewWithin.ms))})` : '';
   const text =
     `:rotating_light: *${change.key}* was deployed under break-glass by ${by}: ${reason}\n` +
     `${safeText(change.title, 300)} · *Team* ${safeText(change.team, 100)} · *Risk* ${change.risk.level}\n` +
-    `Normal sign-off is still required within ${safeText(reviewWithin, 20)}${due}. ${cardPlace(card)}.`;
+    `Normal sign-off is still required within ${safeText(reviewWithin.text, 20)}${due}. ${cardPlace(card)}.`;
   return {
     text: `${change.key} was deployed under break-glass by ${by}: ${reason}`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(text, 3000) } }],

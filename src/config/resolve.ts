@@ -1,0 +1,43 @@
+import { parseDuration } from '../domain/duration.ts';
+import { escalationTimings, type EscalationTimings } from '../domain/escalation.ts';
+import { ServiceGraph } from '../domain/service-graph.ts';
+import type { SuspectWindow } from '../domain/suspects.ts';
+import type { ParsedConfig } from './schema.ts';
+
+/**
+ * What the config means once, at load: durations in milliseconds (the text stays in the config for
+ * messages), the service graph, and the lookups every request needs. Computed when the config is
+ * parsed, so no call site re-parses a duration or rebuilds the graph.
+ */
+export interface ResolvedConfig {
+  escalation: EscalationTimings & { claimTimeoutMs: number };
+  /** `break_glass.review_within` in ms. */
+  breakGlassReviewMs: number;
+  /** `incidents.lookback` and `incidents.grace` in ms. */
+  suspectWindow: SuspectWindow;
+  graph: ServiceGraph;
+  /** The owning team of a service (undefined for an unknown service). */
+  teamOf(service: string): string | undefined;
+  /** The channel a team's cards go to: its senior channel, else the approvals channel. */
+  cardChannel(team: string): string;
+}
+
+/** Milliseconds of a duration the schema has already validated. */
+function ms(text: string): number {
+  const v = parseDuration(text);
+  if (v === null) throw new Error(`invalid duration "${text}" passed validation`);
+  return v;
+}
+
+export function resolveConfig(cfg: ParsedConfig): ResolvedConfig {
+  const teamOfService = new Map(cfg.services.map((s) => [s.name, s.team]));
+  const channelOfTeam = new Map(cfg.teams.map((t) => [t.name, t.channel ?? cfg.slack.approvals_channel]));
+  return {
+    escalation: { ...escalationTimings(cfg.escalation), claimTimeoutMs: ms(cfg.escalation.claim_timeout) },
+    breakGlassReviewMs: ms(cfg.break_glass.review_within),
+    suspectWindow: { lookbackMs: ms(cfg.incidents.lookback), graceMs: ms(cfg.incidents.grace) },
+    graph: new ServiceGraph(cfg.services),
+    teamOf: (service) => teamOfService.get(service),
+    cardChannel: (team) => channelOfTeam.get(team) ?? cfg.slack.approvals_channel,
+  };
+}
