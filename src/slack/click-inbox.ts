@@ -7,6 +7,7 @@ import { claimReview } from '../use-cases/claim-review.ts';
 import { confirmCause } from '../use-cases/confirm-cause.ts';
 import { recordSignOff, type SignOffResult } from '../use-cases/record-sign-off.ts';
 import type { ListenerContext } from './listeners/context.ts';
+import { runEvery, type PeriodicJob } from '../periodic.ts';
 import { refusalText } from './views/notices.ts';
 
 /**
@@ -145,8 +146,7 @@ export function applyInBackground(ctx: ListenerContext, kind: ClickKind, click: 
  * Receipts are leased, so replicas never apply one twice; applying is idempotent anyway.
  */
 export class ReceiptRecovery {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private job: PeriodicJob | null = null;
 
   constructor(
     private readonly ctx: ListenerContext,
@@ -155,18 +155,12 @@ export class ReceiptRecovery {
   ) {}
 
   start(): void {
-    const every = this.opts.everyMs ?? 5_000;
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .then(() => undefined)
-        .finally(() => (this.running = null));
-    }, every);
-    this.timer.unref();
+    this.job ??= runEvery('click recovery', this.opts.everyMs ?? 5_000, async () => void (await this.sweep()), this.logger);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.job?.stop();
+    this.job = null;
   }
 
   /** One pass over stale receipts; returns how many were applied. */

@@ -8,6 +8,7 @@ import type { OutboxRow } from '../db/schema.ts';
 import { changeIdOf, parseOutboxRow, type OwnedRef } from '../delivery/messages.ts';
 import { changeKey } from '../domain/change.ts';
 import { deliverToSlack, PermanentError, slackError } from './slack-delivery.ts';
+import { runEvery, type PeriodicJob } from '../periodic.ts';
 import type { SlackMessage } from './views/change-card.ts';
 
 export interface OutboxSenderOptions {
@@ -46,8 +47,7 @@ const PERMANENT = new Set(['channel_not_found', 'is_archived', 'invalid_blocks',
 export class OutboxSender {
   readonly owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private running = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private job: PeriodicJob | null = null;
   private pausedUntil = new Map<string, number>();
   /** When this process last heard Slack answer a post to each channel (the slot is counted from the answer). */
   private answeredAt = new Map<string, number>();
@@ -60,19 +60,19 @@ export class OutboxSender {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    // A pass that claimed rows runs again at once; an empty one waits for the next poll (or a nudge).
+    this.job = runEvery('outbox sender', this.o.pollMs, async () => (await this.drainOnce()) > 0, this.o.logger);
   }
 
   /** Stops claiming; the row being delivered is finished first. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.job?.stop();
   }
 
   /** Delivers now instead of at the next poll (after a commit that enqueued rows). */
   nudge(): void {
-    this.wake?.();
+    this.job?.nudge();
   }
 
   /** Claims and delivers one batch; returns how many rows were claimed. Exposed for tests and the bench. */
@@ -85,34 +85,11 @@ export class OutboxSender {
     return rows.length;
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      let claimed = 0;
-      try {
-        claimed = await this.drainOnce();
-      } catch (err) {
-        this.o.logger.warn({ err: { message: (err as Error).message } }, 'outbox: claim failed; retrying');
-      }
-      if (claimed === 0 && this.running) await this.sleep(this.o.pollMs);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wake = done;
-    });
-  }
-
   private async deliverChannel(rows: OutboxRow[]): Promise<void> {
     const db = this.o.database.db;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
-      if (!this.running && this.loop) {
+      if (!this.running && this.job) {
         // Shutting down: finish nothing more than the current row; give the rest back at once.
         for (const r of rows.slice(i)) await failOutbox(db, r.id, this.owner, 'released at shutdown', 0, { countAttempt: false });
         return;

@@ -1,6 +1,7 @@
 import { auditChainHead, gapStatus, recordAuditGenesis, sealAuditRows, tryLockAuditSealer, unsealedAuditRows } from '../db/repositories/audit.ts';
 import { chainHash, GENESIS_HASH } from '../domain/audit-chain.ts';
 import type { Deps } from './ports.ts';
+import { runEvery, type PeriodicJob } from '../periodic.ts';
 
 /**
  * Sealing the audit chain: `hash = sha256(prev_hash || canonical_json(event))`, in id order,
@@ -122,10 +123,7 @@ export async function sealAuditChain(deps: Deps, opts: SealOptions = {}): Promis
 
 /** Runs the sealer every `everyMs` (2 s) in the app; `stop()` waits for a running pass. */
 export class AuditSealer {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
-  private failing = false;
+  private job: PeriodicJob | null = null;
 
   constructor(
     private readonly deps: Deps,
@@ -133,40 +131,18 @@ export class AuditSealer {
   ) {}
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule();
+    // Failures (e.g. while the database restarts) are logged once per streak by runEvery.
+    this.job ??= runEvery('audit sealer', this.opts.everyMs ?? 2_000, () => this.tick(), this.deps.logger);
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = null;
-        this.schedule();
-      });
-    }, this.opts.everyMs ?? 2_000);
-    this.timer.unref();
-  }
-
-  /** One pass now (also what the timer runs). Errors are logged, never thrown. */
+  /** One pass now (also what the loop runs). */
   async tick(): Promise<void> {
-    try {
-      const r = await sealAuditChain(this.deps, this.opts);
-      if (this.failing) this.deps.logger.info('audit sealer recovered');
-      this.failing = false;
-      if (r.sealed > 0) this.deps.logger.debug({ sealed: r.sealed, stoppedAt: r.stoppedAt }, 'audit rows sealed');
-    } catch (err) {
-      // One warning per failure streak (e.g. while the database restarts), not one every 2 s.
-      if (!this.failing) this.deps.logger.warn({ err }, 'audit sealer failed; retrying');
-      this.failing = true;
-    }
+    const r = await sealAuditChain(this.deps, this.opts);
+    if (r.sealed > 0) this.deps.logger.debug({ sealed: r.sealed, stoppedAt: r.stoppedAt }, 'audit rows sealed');
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.job?.stop();
+    this.job = null;
   }
 }
