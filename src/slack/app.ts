@@ -1,9 +1,10 @@
-import type { RequestListener } from 'node:http';
-import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { registerListeners } from './listeners/index.ts';
 import type { ListenerContext } from './listeners/context.ts';
+import type { GuardedDispatch } from './guard.ts';
+import { VerifiedRequestReceiver } from './receiver.ts';
 
 export interface SlackSettings {
   botToken: string;
@@ -16,8 +17,11 @@ export interface SlackSettings {
 
 export interface SlackRuntime {
   mode: 'http' | 'socket';
-  /** Handles `POST /slack/events` in HTTP mode (mounted on the API server); null in Socket Mode. */
-  listener: RequestListener | null;
+  /**
+   * HTTP mode: Bolt's side of `POST /slack/events`, for requests the guard has verified; mount it behind
+   * `guardSlackListener` (it answers 401 to anything else). Null in Socket Mode.
+   */
+  listener: GuardedDispatch | null;
   client: WebClient;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -49,21 +53,21 @@ function boltLogger(log: Logger): BoltLogger {
 }
 
 /**
- * The Bolt app. HTTP mode: Bolt's HTTPReceiver verifies signatures (401 otherwise) and we mount its
- * request listener at /slack/events on the API server. Socket Mode when SLACK_APP_TOKEN is set.
+ * The Bolt app. HTTP mode: a custom receiver behind the guard, which verifies each signature once (401
+ * otherwise), mounted at /slack/events on the API server. Socket Mode when SLACK_APP_TOKEN is set.
  */
 export function createSlackApp(settings: SlackSettings, ctx: ListenerContext, logger: Logger): SlackRuntime {
   const clientOptions = webClientOptions(settings.apiUrl);
   const client = new WebClient(settings.botToken, clientOptions);
   const common = { token: settings.botToken, clientOptions, logger: boltLogger(logger), ignoreSelf: false, ...settings.bot };
   let app: App;
-  let listener: RequestListener | null = null;
+  let listener: GuardedDispatch | null = null;
   if (settings.appToken) {
     app = new App({ ...common, appToken: settings.appToken, socketMode: true, signingSecret: settings.signingSecret });
   } else {
-    const receiver = new HTTPReceiver({ signingSecret: settings.signingSecret, endpoints: '/slack/events', processBeforeResponse: false, logger: boltLogger(logger) });
+    const receiver = new VerifiedRequestReceiver(boltLogger(logger));
     app = new App({ ...common, receiver });
-    listener = receiver.requestListener;
+    listener = receiver.dispatch;
   }
   app.error(async (err) => {
     logger.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'slack listener failed');

@@ -1,6 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { isValidSlackRequest } from '@slack/bolt';
+import { type BufferedIncomingMessage, isValidSlackRequest } from '@slack/bolt';
 import { z } from 'zod';
 import { readBody, unstorable } from '../http/server.ts';
 
@@ -45,12 +44,24 @@ export function checkSlackBody(raw: string, contentType: string): string | null 
   }
 }
 
+/** Hands a request the guard has passed (body read, signature verified, envelope checked) to Bolt. */
+export type GuardedDispatch = (req: BufferedIncomingMessage, res: ServerResponse) => Promise<void>;
+
+// Requests that passed every check: the receiver behind the guard answers anything else 401 (fail closed).
+const passed = new WeakSet<IncomingMessage>();
+
+/** True when `req` went through `guardSlackListener` and passed every check. */
+export function passedGuard(req: IncomingMessage): req is BufferedIncomingMessage {
+  return passed.has(req);
+}
+
 /**
- * In front of Bolt: verifies the signature (401, as Bolt would), refuses envelopes Countersign does
- * not handle with a clear 400 (Bolt can throw on some malformed-but-signed bodies), then replays the
- * body to Bolt's own listener, which verifies again and dispatches.
+ * In front of Bolt, and the only place a Slack signature is verified: 401 with an empty body (as Bolt answers)
+ * for a bad or missing signature or a timestamp more than 5 minutes off, 413 over 1 MiB, a clear 400 for
+ * envelopes Countersign does not handle (Bolt can throw on some malformed-but-signed bodies). A request that
+ * passes goes, with its raw body already read, to the receiver (`VerifiedRequestReceiver.dispatch`).
  */
-export function guardSlackListener(signingSecret: string, bolt: RequestListener): RequestListener {
+export function guardSlackListener(signingSecret: string, dispatch: GuardedDispatch): RequestListener {
   return async (req: IncomingMessage, res: ServerResponse) => {
     let raw: Buffer;
     try {
@@ -74,8 +85,8 @@ export function guardSlackListener(signingSecret: string, bolt: RequestListener)
       res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad_request', message: problem }));
       return;
     }
-    const replay = Object.assign(Readable.from([raw]), { headers: req.headers, method: req.method, url: req.url, socket: req.socket, httpVersion: req.httpVersion, rawHeaders: req.rawHeaders });
-    await bolt(replay as unknown as IncomingMessage, res);
+    passed.add(req);
+    await dispatch(Object.assign(req, { rawBody: raw }), res);
   };
 }
 

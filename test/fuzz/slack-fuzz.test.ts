@@ -1,6 +1,6 @@
 /**
  * Property-based fuzzing of `POST /slack/events` through real HTTP, with the whole app in Slack HTTP mode
- * (Bolt's receiver mounted on the API server) talking to the fake Slack, on a database of its own.
+ * (the guard, then Bolt's custom receiver, mounted on the API server) talking to the fake Slack, on a database of its own.
  *
  * Invariants:
  * - unsigned or badly signed requests (no headers, wrong secret, stale or non-numeric timestamps, a signature of
@@ -463,6 +463,7 @@ describe('regressions found by fuzzing (fixed)', () => {
   // Bolt's HTTPReceiver reads `body.ssl_check` outside its try/catch: for a null body that throws inside a floating
   // promise, so the request is never answered and an unhandled rejection escapes. Under plain Node (npm start, no
   // unhandledRejection handler) that rejection terminates the process: one signed request takes the server down.
+  // Countersign's receiver (src/slack/receiver.ts) dispatches like HTTPReceiver but answers a non-object body 400.
   it('when a signed body is JSON null (payload=null, or a JSON body null), then it is answered (not left hanging) and never 5xx', { timeout: TIMEOUT }, async () => {
     const replies = await Promise.allSettled([asPayloadForm(null), { body: 'null', contentType: 'application/json' }].map(deliverSigned));
     const outcomes = replies.map((r) => (r.status === 'fulfilled' ? r.value.status : (r.reason as Error).message.slice(0, 80)));
