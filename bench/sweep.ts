@@ -3,7 +3,7 @@ import { buildConfigFromFile } from './config.ts';
 import { openPostgres } from '../src/db/client.ts';
 import { createLogger } from '../src/logger.ts';
 import { slackNotifier } from '../src/slack/notifier.ts';
-import { configReviewers, silentIncidentNotifier, type Deps } from '../src/use-cases/ports.ts';
+import { configReviewers, silentIncidentNotifier, silentObserver, type Deps } from '../src/use-cases/ports.ts';
 import { escalateStaleRequests } from '../src/use-cases/escalate-stale-requests.ts';
 import { freshDatabase, median, type Figure } from './lib.ts';
 import { seedChanges } from './seed.ts';
@@ -23,7 +23,7 @@ export async function benchSweep(): Promise<Figure> {
     await seedChanges(db.url, { total: TOTAL, pending: PENDING, now });
     const raw = postgres(db.url, { max: 1, onnotice: () => {} });
     const config = buildConfigFromFile();
-    const deps: Deps = { database, config, clock: { now: () => now }, reviewers: configReviewers(config), notifier: slackNotifier(config), incidents: silentIncidentNotifier, logger: createLogger('silent', { pretty: false }) };
+    const deps: Deps = { database, config, clock: { now: () => now }, reviewers: configReviewers(config), notifier: slackNotifier(config), incidents: silentIncidentNotifier, logger: createLogger('silent', { pretty: false }), observe: silentObserver };
     const times: number[] = [];
     let steps = 0;
     for (let r = 0; r < ROUNDS; r++) {

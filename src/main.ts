@@ -29,7 +29,7 @@ import { startScheduler } from './scheduler/index.ts';
 import { OutboxSender } from './slack/outbox-sender.ts';
 import { messageRenderer } from './slack/render.ts';
 import { slackReviewerDirectory } from './slack/reviewer-directory.ts';
-import { configReviewers, silentIncidentNotifier, silentNotifier, type Deps } from './use-cases/ports.ts';
+import { configReviewers, silentIncidentNotifier, silentNotifier, silentObserver, type Deps } from './use-cases/ports.ts';
 import { slackIncidentNotifier } from './slack/incident-notifier.ts';
 import { registerAuditRoutes } from './http/routes/audit.ts';
 import { AuditSealer } from './use-cases/seal-audit-chain.ts';
@@ -125,11 +125,11 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   }
   const ownsDatabase = !opts.database;
 
-  const deps: Deps = { database, config, clock, reviewers: configReviewers(config), notifier: silentNotifier, incidents: silentIncidentNotifier, logger };
+  const deps: Deps = { database, config, clock, reviewers: configReviewers(config), notifier: silentNotifier, incidents: silentIncidentNotifier, logger, observe: silentObserver };
   let stopping = false;
   const metrics = createMetrics(database);
   metricsBox.observe = metrics.observeRequest;
-  deps.notifier = metrics.instrument(silentNotifier);
+  deps.observe = metrics.observer;
   server.route('GET', '/metrics', async () => ({ status: 200, text: await metrics.registry.metrics(), headers: { 'content-type': metrics.registry.contentType } }), { auth: false });
   registerHealthRoutes(server, database, () => stopping, async () => ({ outbox: await outboxStats(database) }));
   registerChangeRoutes(server, deps);
@@ -176,7 +176,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     const ctx = { deps, nudge: () => sender?.nudge(), clicks };
     slack = createSlackApp(slackSettings, ctx, logger);
     deps.reviewers = slackReviewerDirectory(config, slack.client, logger);
-    deps.notifier = metrics.instrument(slackNotifier(config));
+    deps.notifier = slackNotifier(config);
     deps.incidents = slackIncidentNotifier(config);
     sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), onResult: metrics.outboxResult, ...opts.outbox });
     recovery = new ReceiptRecovery(ctx, logger, opts.recovery);

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from './db/client.ts';
 import { outboxStats } from './db/repositories/outbox.ts';
-import type { ChangeNotifier } from './use-cases/ports.ts';
+import type { Observer } from './use-cases/ports.ts';
 
 /** Prometheus metrics for one process, served at GET /metrics. */
 export function createMetrics(database: Database) {
@@ -83,21 +83,15 @@ export function createMetrics(database: Database) {
       else if (outcome === 'dead') outboxDead.inc({ kind });
       else if (outcome === 'failed' || outcome === 'rate_limited') outboxFailures.inc({ kind, error: reason ?? outcome });
     },
-    /** Wraps a notifier so decisions and escalations are counted (without the domain knowing). */
-    instrument(inner: ChangeNotifier): ChangeNotifier {
-      return {
-        ...inner,
-        async statusChanged(tx, change, from, actor, reason) {
-          if (change.status === 'approved') timeToSignOff.observe(((change.decided_at ?? change.updated_at).getTime() - change.created_at.getTime()) / 1000);
-          if (change.status === 'expired') escalationSteps.inc({ step: 'expired' });
-          return inner.statusChanged(tx, change, from, actor, reason);
-        },
-        async escalated(tx, change, step, info) {
-          escalationSteps.inc({ step: step === 1 ? 'reminded' : 'escalated' });
-          return inner.escalated(tx, change, step, info);
-        },
-      };
-    },
+    /** What use cases report after commit: approvals (time to sign-off) and escalation steps. */
+    observer: {
+      approved(change) {
+        timeToSignOff.observe(((change.decided_at ?? change.updated_at).getTime() - change.created_at.getTime()) / 1000);
+      },
+      escalationSteps(step, count) {
+        if (count > 0) escalationSteps.inc({ step }, count);
+      },
+    } satisfies Observer,
   };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './digest.ts';
+import { canonicalJson } from './canonical.ts';
 
 /** The `prev_hash` of the first row of the chain. */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -5,6 +5,7 @@ export function planDigest(plan: unknown): string {
   return createHash('sha256').update(canonicalJson(plan)).digest('hex');
 }
 
+/** JSON with object keys sorted and no whitespace: the same value always gives the same text (hashing, audit chain). */
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {

@@ -5,12 +5,6 @@ export const FINAL_STATUSES: readonly ChangeStatus[] = ['approved', 'approved_br
 
 export const isFinal = (s: ChangeStatus): boolean => FINAL_STATUSES.includes(s);
 
-/** Which transitions the domain allows; everything else is refused as `already_decided`. */
-export function canTransition(from: ChangeStatus, to: ChangeStatus): boolean {
-  if (from === 'pending') return to !== 'pending';
-  return false;
-}
-
 export interface GateAnswer {
   httpStatus: 200 | 202 | 403 | 409;
   allowed: boolean;

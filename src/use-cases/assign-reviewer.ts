@@ -2,18 +2,8 @@ import { awayReviewers, reviewerLoads } from '../db/repositories/assignments.ts'
 import { pickAssignee, type ReviewerLoad } from '../domain/assignment.ts';
 import type { AuthorRef } from '../domain/types.ts';
 import type { Deps } from './ports.ts';
+import { startOfLocalDay } from '../domain/local-time.ts';
 import { authorship } from '../domain/authors.ts';
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Start of the current day in the escalation timezone, as an instant. */
-export function startOfDay(now: Date, timeZone: string): Date {
-  let f = formatters.get(timeZone);
-  if (!f) formatters.set(timeZone, (f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' })));
-  const parts = Object.fromEntries(f.formatToParts(now).map((p) => [p.type, p.value]));
-  const sinceMidnight = (Number(parts.hour) * 3600 + Number(parts.minute) * 60 + Number(parts.second)) * 1000 + now.getMilliseconds();
-  return new Date(now.getTime() - sinceMidnight);
-}
 
 /** How long a replica reuses the reviewer loads it read (assignment is a fairness heuristic, not a lock). */
 const LOAD_TTL_MS = 2_000;
@@ -31,7 +21,7 @@ export async function chooseReviewer(deps: Deps, team: string, author: AuthorRef
   // Never assign the author under another of their identities (no Slack lookups at intake).
   const eligible = [...(await deps.reviewers.eligibleFor(team))].filter((u) => authorship(u, author, deps.config.engineers, null) !== 'author');
   const now = deps.clock.now();
-  const dayStart = startOfDay(now, deps.config.escalation.timezone);
+  const dayStart = startOfLocalDay(now, deps.config.escalation.timezone);
   let perTeam = loadCache.get(deps);
   if (!perTeam) loadCache.set(deps, (perTeam = new Map()));
   let cached = perTeam.get(team);

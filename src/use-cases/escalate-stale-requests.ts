@@ -74,6 +74,10 @@ export async function escalateStaleRequests(deps: Deps): Promise<SweepResult> {
     else result.expired += moved;
   }
   result.escalated += await escalateOverdueBreakGlass(deps, timings, claimTimeout, now);
+  // Counted after the transactions committed.
+  deps.observe.escalationSteps('reminded', result.reminded);
+  deps.observe.escalationSteps('escalated', result.escalated);
+  deps.observe.escalationSteps('expired', result.expired);
   if (result.reminded + result.escalated + result.expired + result.claimsLapsed > 0) deps.logger.info({ ...result }, 'escalation sweep');
   return result;
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import type { DbOrTx } from '../db/client.ts';
 import { suspectCandidates } from '../db/repositories/deployments.ts';
-import { causesOf, findIncident, listIncidents as listIncidentRows } from '../db/repositories/incidents.ts';
+import { causesOf, findIncident, incidentRows } from '../db/repositories/incidents.ts';
 import { parseIncidentKey, type Incident, type IncidentSuspect, type IncidentView } from '../domain/incident.ts';
 import { rankSuspects } from '../domain/suspects.ts';
 import type { Deps } from './ports.ts';
@@ -62,7 +62,7 @@ export async function findIncidentByKey(db: DbOrTx, key: string, opts: { forUpda
 /** Incidents, newest first, each with its suspects and causes. */
 export async function listIncidents(deps: Deps, opts: { status?: Incident['status']; limit: number; withSuspects?: boolean }): Promise<IncidentView[]> {
   const db = deps.database.db;
-  const rows = await listIncidentRows(db, opts);
+  const rows = await incidentRows(db, opts);
   const causes = await causesOf(db, rows.map((r) => r.id));
   const out: IncidentView[] = [];
   for (const incident of rows) {

@@ -102,6 +102,16 @@ export const silentIncidentNotifier: IncidentNotifier = {
   causeConfirmed: async () => {},
 };
 
+/** What use cases report once their transaction committed (metrics): never called for work that rolled back. */
+export interface Observer {
+  /** A change was approved (by its sign-offs). */
+  approved(change: Change): void;
+  /** `count` changes took an escalation step. */
+  escalationSteps(step: 'reminded' | 'escalated' | 'expired', count: number): void;
+}
+
+export const silentObserver: Observer = { approved: () => {}, escalationSteps: () => {} };
+
 /** Everything a use case may touch. */
 export interface Deps {
   database: Database;
@@ -112,6 +122,8 @@ export interface Deps {
   /** Side effects of deployments and incidents (broadcasts, card threads, DMs, alerts). */
   incidents: IncidentNotifier;
   logger: Logger;
+  /** Facts reported after commit (metrics). */
+  observe: Observer;
 }
 
 /** Seniors listed in config for a team, and emails from `engineers`; used directly when Slack is off. */

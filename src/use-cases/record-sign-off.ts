@@ -73,6 +73,7 @@ export async function recordSignOff(deps: Deps, cmd: SignOffCommand): Promise<Si
     });
     return { ok: true as const, change: after!, decided: d.decides !== null };
   });
+  if (result?.ok && result.change.status === 'approved' && result.decided) deps.observe.approved(result.change);
   return result ?? refuse('not_found', `There is no change ${cmd.key}.`);
 }
 

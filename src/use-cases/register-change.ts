@@ -6,7 +6,7 @@ import { detectAiAssistance } from '../domain/ai-detection.ts';
 import { resolveAuthor } from '../domain/authors.ts';
 import type { Change } from '../domain/change.ts';
 import { evaluatePolicy } from '../domain/policy.ts';
-import { canonicalJson, planDigest } from '../domain/digest.ts';
+import { canonicalJson, planDigest } from '../domain/canonical.ts';
 import { createHash } from 'node:crypto';
 import { analyzeTerraformPlan } from '../domain/terraform.ts';
 import type { InfraSummary } from '../domain/types.ts';
@@ -19,11 +19,6 @@ export type RegisterResult =
   | { ok: true; created: boolean; conflict: boolean; change: Change }
   | Refusal;
 
-/**
- * Registers a change: resolves the author, detects AI assistance, summarises the terraform plan,
- * applies the policy and stores the change with its audit trail in one transaction.
- * The same `source` + `external_id` returns the stored change instead of a second one.
- */
 /** What an adapter knows beyond the API body (the GitHub webhook: the PR body, a Bot account). */
 export interface IntakeHints {
   /** The pull request body, read for `github.ai_body_markers`. */
@@ -82,6 +77,12 @@ export function intakeIssues(config: Deps['config'], body: unknown): { issues: F
   return { issues, infra };
 }
 
+/**
+ * Registers a change: resolves the author, detects AI assistance, summarises the terraform plan,
+ * applies the policy and stores the change with its audit trail and its card's outbox row in one
+ * statement. The same `source` + `external_id` returns the stored change (with `conflict` when the
+ * body differs) instead of a second one.
+ */
 export async function registerChange(deps: Deps, input: ChangeInput, submittedBy: string, hints: IntakeHints = {}): Promise<RegisterResult> {
   const { config, clock } = deps;
   const services = input.services ?? [input.service!];

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { systemClock } from '../../src/domain/types.ts';
 import { createLogger } from '../../src/logger.ts';
-import { configReviewers, silentIncidentNotifier, silentNotifier, type Deps } from '../../src/use-cases/ports.ts';
+import { configReviewers, silentIncidentNotifier, silentNotifier, silentObserver, type Deps } from '../../src/use-cases/ports.ts';
 import { recordSignOff } from '../../src/use-cases/record-sign-off.ts';
 import { buildChangeInput, loadPlan } from '../factories/change.ts';
 import { buildConfig } from '../factories/config.ts';
@@ -29,7 +29,7 @@ beforeAll(async () => {
     const proc = await spawnApp({ DATABASE_URL: db.url!, COUNTERSIGN_CONFIG: writeConfigFile(), COUNTERSIGN_SANDBOX: 'off' });
     const config = buildConfig();
     // Sign-offs go through the use case on the same database the process serves.
-    const deps: Deps = { database: db, config, clock: systemClock, reviewers: configReviewers(config), notifier: silentNotifier, incidents: silentIncidentNotifier, logger: createLogger('silent', { pretty: false }) };
+    const deps: Deps = { database: db, config, clock: systemClock, reviewers: configReviewers(config), notifier: silentNotifier, incidents: silentIncidentNotifier, logger: createLogger('silent', { pretty: false }), observe: silentObserver };
     server = {
       url: proc.url,
       deps,

@@ -252,7 +252,7 @@ describe('signed delivery to an app', () => {
     expect(() => verify({ ...req, body: `${req.body}x` })).toThrow();
     const fields = Object.fromEntries(new URLSearchParams(req.body));
     expect(fields).toMatchObject({ command: '/countersign', text: 'status CS-42', user_id: 'U0ALICE', user_name: 'alice', channel_id: 'C0REVIEW', team_id: 'T0SANDBOX' });
-    expect(fields.trigger_id).toBeTruthy();
+    expect(fields.trigger_id).toMatch(/^\d+\.\d+\.[0-9a-f]{32}$/);
     await fetch(fields.response_url, { method: 'POST', body: JSON.stringify({ text: 'Status: pending' }) });
     expect(slack.ephemeralsFor('U0ALICE')).toMatchObject([{ channel: 'C0REVIEW', text: 'Status: pending' }]);
   });

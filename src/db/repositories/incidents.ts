@@ -69,7 +69,7 @@ export async function findByExternalId(db: DbOrTx, source: string, externalId: s
 }
 
 /** Newest first (by start), optionally by status. */
-export async function listIncidents(db: DbOrTx, opts: { status?: Incident['status']; limit: number }): Promise<Incident[]> {
+export async function incidentRows(db: DbOrTx, opts: { status?: Incident['status']; limit: number }): Promise<Incident[]> {
   const rows = await db
     .select()
     .from(incidents)

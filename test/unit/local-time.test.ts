@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { startOfLocalDay } from '../../src/domain/local-time.ts';
+
+describe('startOfLocalDay', () => {
+  it('when the clocks went forward that morning (Berlin, 2026-03-29), then the day still began at local midnight (23:00 UTC the day before)', () => {
+    expect(startOfLocalDay(new Date('2026-03-29T15:00:00Z'), 'Europe/Berlin').toISOString()).toBe('2026-03-28T23:00:00.000Z');
+  });
+
+  it('when the clocks went back that morning (New York, 2026-11-01), then the day began at 04:00 UTC, not 05:00', () => {
+    expect(startOfLocalDay(new Date('2026-11-01T18:00:00Z'), 'America/New_York').toISOString()).toBe('2026-11-01T04:00:00.000Z');
+  });
+
+  it('when it is an ordinary day, or UTC, or just after midnight, then it is that midnight', () => {
+    expect(startOfLocalDay(new Date('2026-06-10T12:34:56Z'), 'Europe/Berlin').toISOString()).toBe('2026-06-09T22:00:00.000Z');
+    expect(startOfLocalDay(new Date('2026-06-10T12:34:56Z'), 'UTC').toISOString()).toBe('2026-06-10T00:00:00.000Z');
+    expect(startOfLocalDay(new Date('2026-06-09T22:00:30Z'), 'Europe/Berlin').toISOString()).toBe('2026-06-09T22:00:00.000Z');
+    expect(startOfLocalDay(new Date('2026-06-10T03:00:00Z'), 'Asia/Kolkata').toISOString()).toBe('2026-06-09T18:30:00.000Z');
+  });
+});
