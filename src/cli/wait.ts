@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { planDigest } from '../domain/digest.ts';
+import { planDigest } from '../domain/canonical.ts';
 import { EXIT, parseCommandArgs, parseDurationArg, UsageError, type Io } from './args.ts';
 import { call, ConnectionError, explain, serverFromEnv, type ApiResponse, type Server } from './client.ts';
 import { WAIT_HELP } from './help.ts';

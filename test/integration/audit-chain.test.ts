@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgres, type Database } from '../../src/db/client.ts';
 import { appendAudit } from '../../src/db/repositories/audit.ts';
-import { canonicalJson } from '../../src/domain/digest.ts';
+import { canonicalJson } from '../../src/domain/canonical.ts';
 import type { Deps } from '../../src/use-cases/ports.ts';
 import { recordSignOff } from '../../src/use-cases/record-sign-off.ts';
 import { sealAuditChain, type SealOptions, type SealResult } from '../../src/use-cases/seal-audit-chain.ts';

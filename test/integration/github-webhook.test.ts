@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
-import { planDigest } from '../../src/domain/digest.ts';
+import { planDigest } from '../../src/domain/canonical.ts';
 import { recordSignOff } from '../../src/use-cases/record-sign-off.ts';
 import { escalateStaleRequests } from '../../src/use-cases/escalate-stale-requests.ts';
 import { buildChangeInput, loadPlan } from '../factories/change.ts';

@@ -8,7 +8,7 @@ import { parseApiTokens, parseEnv } from '../../src/config/env.ts';
 import { formatPath } from '../../src/config/issues.ts';
 import { DEFAULT_AI_DETECTION, DEFAULT_APPROVALS, DEFAULT_POLICY_RULES } from '../../src/config/defaults.ts';
 import { formatAge, parseDuration } from '../../src/domain/duration.ts';
-import { canonicalJson, planDigest } from '../../src/domain/digest.ts';
+import { canonicalJson, planDigest } from '../../src/domain/canonical.ts';
 import { buildConfig, TEST_CONFIG_RAW } from '../factories/config.ts';
 import { loadPlan } from '../factories/change.ts';
 

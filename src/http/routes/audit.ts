@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalJson } from '../../domain/digest.ts';
+import { canonicalJson } from '../../domain/canonical.ts';
 import { auditRange, exportAudit } from '../../use-cases/export-audit.ts';
 import type { Deps } from '../../use-cases/ports.ts';
 import { verifyAuditChain } from '../../use-cases/verify-audit-chain.ts';
