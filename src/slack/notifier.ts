@@ -48,9 +48,8 @@ const hasCard = (change: Change) => change.approvals_required > 0;
  */
 export function slackNotifier(config: Config): ChangeNotifier {
   return {
-    registrationMessages(change) {
-      if (change.status !== 'pending') return [];
-      return [cardPost(config, change)];
+    registrationCard(change) {
+      return change.status === 'pending' ? { channel: cardChannel(config, change) } : null;
     },
     async signOffRecorded(tx, change, signOff) {
       await enqueue(tx, [cardUpdate(config, change), threadReply(config, change, signOffThreadReply(change, signOff))]);

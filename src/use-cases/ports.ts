@@ -1,4 +1,3 @@
-import type { OutboxMessage } from '../delivery/messages.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Database, Tx } from '../db/client.ts';
@@ -22,10 +21,10 @@ export interface ReviewerDirectory {
  */
 export interface ChangeNotifier {
   /**
-   * The Slack writes a newly registered change causes (its card), as data: intake stores them with
-   * the change in one statement, so registration costs one round trip.
+   * Where a newly registered change's card goes (null: no card), as data: intake writes the change,
+   * its audit trail and its card's outbox row in one statement, so registration costs one round trip.
    */
-  registrationMessages(change: Change): OutboxMessage[];
+  registrationCard(change: Pick<Change, 'status' | 'team'>): { channel: string } | null;
   signOffRecorded(tx: Tx, change: Change, signOff: SignOff): Promise<void>;
   statusChanged(tx: Tx, change: Change, from: Change['status'], actor: string, reason?: string | null): Promise<void>;
   /** A reminder (step 1) or an escalation (step 2) is due for a pending change. */
@@ -70,7 +69,7 @@ export interface DigestItem {
 }
 
 export const silentNotifier: ChangeNotifier = {
-  registrationMessages: () => [],
+  registrationCard: () => null,
   signOffRecorded: async () => {},
   statusChanged: async () => {},
   escalated: async () => {},

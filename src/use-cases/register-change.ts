@@ -1,6 +1,6 @@
 import { invalid, type FieldIssue, type Refusal } from '../domain/errors.ts';
 import type { AuditEvent } from '../db/repositories/audit.ts';
-import { findIntake, insertChangeWithEffects, nextChangeId, toChange } from '../db/repositories/changes.ts';
+import { findIntake, insertChangeWithEffects, toChange } from '../db/repositories/changes.ts';
 import type { ChangeRow } from '../db/schema.ts';
 import { detectAiAssistance } from '../domain/ai-detection.ts';
 import { resolveAuthor } from '../domain/authors.ts';
@@ -105,8 +105,6 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
   const planSha256 = input.terraform_plan ? planDigest(input.terraform_plan) : null;
   const inputSha256 = intakeDigest(input);
 
-  // One statement writes the change, its audit trail and its card's outbox row (one round trip, atomic).
-  const id = await nextChangeId(deps.database);
   const values: Omit<ChangeRow, 'id' | 'round' | 'escalationStep' | 'claimedBy' | 'claimedAt' | 'mergedAt' | 'breakglassBy' | 'breakglassReason' | 'breakglassAt'> = {
     source: input.source,
     externalId: input.external_id,
@@ -141,6 +139,22 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
     inputSha256,
     prUpdatedAt: hints.prUpdatedAt ?? null,
   };
+  const events: AuditEvent[] = [
+    {
+      actor: submittedBy,
+      action: 'change_registered',
+      via: hints.via,
+      data: { risk: outcome.risk.level, approvals_required: outcome.approvals_required, ai_assisted: ai.assisted, plan_sha256: planSha256, head_sha: input.head_sha ?? null },
+    },
+    { actor: 'policy', action: 'status_changed', via: hints.via, data: { from: null, to: status, reason: status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` } },
+  ];
+  // One statement allocates the id and writes the change, its audit trail and its card's outbox row (one round trip, atomic).
+  const card = deps.notifier.registrationCard({ status, team });
+  const id = await insertChangeWithEffects(deps.database, values, now, events, card);
+  if (id === null) {
+    const existing = await findIntake(deps.database.db, input.source, input.external_id);
+    return { ok: true, created: false, conflict: existing!.inputSha256 !== inputSha256, change: existing!.change };
+  }
   const row: ChangeRow = {
     ...values,
     id,
@@ -154,20 +168,5 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
     breakglassAt: null,
   };
   // A new change has no sign-offs yet.
-  const change = toChange(row, []);
-  const events: AuditEvent[] = [
-    {
-      actor: submittedBy,
-      action: 'change_registered',
-      changeId: id,
-      via: hints.via,
-      data: { risk: outcome.risk.level, approvals_required: outcome.approvals_required, ai_assisted: ai.assisted, plan_sha256: planSha256, head_sha: input.head_sha ?? null },
-    },
-    { actor: 'policy', action: 'status_changed', changeId: id, via: hints.via, data: { from: null, to: status, reason: status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` } },
-  ];
-  if (!(await insertChangeWithEffects(deps.database, { ...values, id }, now, events, deps.notifier.registrationMessages(change)))) {
-    const existing = await findIntake(deps.database.db, input.source, input.external_id);
-    return { ok: true, created: false, conflict: existing!.inputSha256 !== inputSha256, change: existing!.change };
-  }
-  return { ok: true, created: true, conflict: false, change };
+  return { ok: true, created: true, conflict: false, change: toChange(row, []) };
 }

@@ -18,10 +18,23 @@ export function auditData(e: AuditEvent): AuditEvent {
   return e.via ? { ...e, data: { ...e.data, via: e.via } } : e;
 }
 
+/**
+ * The INSERT of audit events, from one JSON parameter: used by `appendAudit` and by intake's
+ * one-statement insert (where `changeId` is the new change's id, and `onlyIf` skips it all when the
+ * change was not created).
+ */
+export function auditInsertSql(at: Date, events: AuditEvent[], opts: { changeId?: SQL; onlyIf?: SQL } = {}): SQL {
+  const json = JSON.stringify(events.map(auditData));
+  return sql`insert into audit_events (at, actor, action, change_id, data)
+    select ${at.toISOString()}::timestamptz, e->>'actor', e->>'action', ${opts.changeId ?? sql`(e->>'changeId')::int`}, coalesce(e->'data', '{}'::jsonb)
+    from jsonb_array_elements(${json}::jsonb) e
+    where ${opts.onlyIf ?? sql`true`}`;
+}
+
 /** Appends audit events; call it inside the transaction that makes the change it records. */
 export async function appendAudit(db: DbOrTx, at: Date, events: AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await db.insert(auditEvents).values(events.map(auditData).map((e) => ({ at, actor: e.actor, action: e.action, changeId: e.changeId ?? null, data: e.data ?? {} })));
+  await db.execute(auditInsertSql(at, events));
 }
 
 export interface HistoryEntry {

@@ -2,8 +2,8 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } fr
 import { changeKey, type Change } from '../../domain/change.ts';
 import type { ChangeStatus, SignOff } from '../../domain/types.ts';
 import type { Database, DbOrTx } from '../client.ts';
-import { auditData, type AuditEvent } from './audit.ts';
-import type { OutboxMessage } from '../../delivery/messages.ts';
+import { auditInsertSql, type AuditEvent } from './audit.ts';
+import { outboxInsertSql } from './outbox.ts';
 import { changes, signOffs, type ChangeRow, type NewChangeRow, type SignOffRow } from '../schema.ts';
 
 /** Maps rows to the domain's Change. */
@@ -211,29 +211,25 @@ export async function changesByAuthor(db: DbOrTx, slackId: string, limit: number
   return withSignOffsMany(db, rows);
 }
 
-/** A new change id from the table's sequence (so the change and its rows can be written in one statement). */
-export async function nextChangeId(database: Database): Promise<number> {
-  const [r] = await database.rows<{ id: number }>(sql`select nextval(pg_get_serial_sequence('changes', 'id'))::int as id`);
-  return Number(r.id);
-}
-
 /**
- * Writes a new change, its audit events and its outbox rows in ONE statement (data-modifying CTEs):
- * atomic without an explicit transaction, and one round trip. When `source` + `external_id` exists
- * already nothing at all is written and false comes back.
+ * Writes a new change, its audit events and its card's outbox row in ONE statement (data-modifying
+ * CTEs): the id comes from the sequence inside the statement, so it is atomic without an explicit
+ * transaction and costs one round trip. The audit and outbox inserts are the same builders
+ * `appendAudit` and `enqueue` use. When `source` + `external_id` exists already, nothing at all is
+ * written and null comes back; otherwise the new id.
  */
-export async function insertChangeWithEffects(database: Database, row: NewChangeRow & { id: number }, at: Date, events: AuditEvent[], messages: OutboxMessage[]): Promise<boolean> {
-  const insert = database.db.insert(changes).values(row).onConflictDoNothing({ target: [changes.source, changes.externalId] }).returning({ id: changes.id });
+export async function insertChangeWithEffects(database: Database, row: Omit<NewChangeRow, 'id'>, at: Date, events: AuditEvent[], card: { channel: string } | null): Promise<number | null> {
+  const insert = database.db
+    .insert(changes)
+    .values({ ...row, id: sql`(select id from new_id)` })
+    .onConflictDoNothing({ target: [changes.source, changes.externalId] })
+    .returning({ id: changes.id });
+  const created = sql`(select id from c)`;
   const rows = await database.rows<{ id: number }>(sql`
-    with c as ${insert},
-    a as (
-      insert into audit_events (at, actor, action, change_id, data)
-      select ${at.toISOString()}::timestamptz, e->>'actor', e->>'action', c.id, coalesce(e->'data', '{}'::jsonb)
-      from c, jsonb_array_elements(${JSON.stringify(events.map(auditData))}::jsonb) e),
-    o as (
-      insert into outbox (kind, group_key, channel, payload, next_attempt_at, created_at)
-      select m->>'kind', m->>'groupKey', m->>'channel', m->'payload', now(), now()
-      from c, jsonb_array_elements(${JSON.stringify(messages)}::jsonb) m)
+    with new_id as (select nextval(pg_get_serial_sequence('changes', 'id'))::int as id),
+    c as ${insert},
+    a as (${auditInsertSql(at, events, { changeId: created, onlyIf: sql`exists (select 1 from c)` })}),
+    o as (${outboxInsertSql(card ? [{ kind: 'card_post', groupKey: sql`'card:' || ${created}`, channel: card.channel, payload: sql`jsonb_build_object('change_id', ${created})` }] : [], sql`exists (select 1 from c)`)})
     select id from c`);
-  return rows.length === 1;
+  return rows.length === 1 ? Number(rows[0].id) : null;
 }

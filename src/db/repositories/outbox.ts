@@ -1,12 +1,36 @@
-import { and, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, sql, SQL } from 'drizzle-orm';
 import type { OutboxMessage } from '../../delivery/messages.ts';
 import type { Database, DbOrTx } from '../client.ts';
 import { outbox, slackMessages, type OutboxRow } from '../schema.ts';
 
+/** An outbox row whose fields may be SQL (intake's card names the id the same statement allocates). */
+export interface OutboxRowSql {
+  kind: string;
+  groupKey: string | SQL;
+  channel: string;
+  payload: Record<string, unknown> | SQL;
+}
+
+/**
+ * The INSERT of outbox rows, due now: used by `enqueue` and by intake's one-statement insert
+ * (`onlyIf` skips it when the change was not created). With no rows it inserts nothing.
+ */
+export function outboxInsertSql(rows: OutboxRowSql[], onlyIf: SQL = sql`true`): SQL {
+  if (rows.length === 0) return sql`select 1 where false`;
+  const value = (v: string | SQL) => (typeof v === 'string' ? sql`${v}` : v);
+  const payload = (p: Record<string, unknown> | SQL) => (isSql(p) ? p : sql`${JSON.stringify(p)}::jsonb`);
+  const values = sql.join(rows.map((r) => sql`(${r.kind}, ${value(r.groupKey)}, ${r.channel}, ${payload(r.payload)})`), sql`, `);
+  return sql`insert into outbox (kind, group_key, channel, payload, next_attempt_at, created_at)
+    select v.kind, v.group_key, v.channel, v.payload, now(), now() from (values ${values}) as v(kind, group_key, channel, payload)
+    where ${onlyIf}`;
+}
+
+const isSql = (v: unknown): v is SQL => v instanceof SQL;
+
 /** Enqueues durable writes (Slack today); call inside the transaction of the state change that causes them. */
 export async function enqueue(db: DbOrTx, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  await db.insert(outbox).values(messages.map((m) => ({ ...m, payload: m.payload as Record<string, unknown>, nextAttemptAt: sql`now()`, createdAt: sql`now()` })));
+  await db.execute(outboxInsertSql(messages.map((m) => ({ kind: m.kind, groupKey: m.groupKey, channel: m.channel, payload: m.payload as Record<string, unknown> }))));
 }
 
 /**
