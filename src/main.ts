@@ -18,6 +18,13 @@ import { registerOutboxRoutes } from './http/routes/outbox.ts';
 import { registerIncidentRoutes } from './http/routes/incidents.ts';
 import { registerStatsRoutes } from './http/routes/stats.ts';
 import { registerGithubRoutes } from './http/routes/github.ts';
+import { githubAppSettings, octokitGithubApi, type GithubApi } from './github/client.ts';
+import { composeNotifiers, githubNotifier } from './github/notifier.ts';
+import { GithubSender } from './github/sender.ts';
+import { permalinkOf } from './db/repositories/outbox.ts';
+import { cardRef } from './delivery/messages.ts';
+import { reminderTargets } from './domain/escalation.ts';
+import type { Change } from './domain/change.ts';
 import { registerServiceRoutes } from './http/routes/services.ts';
 import { createSlackApp, type SlackRuntime, type SlackSettings } from './slack/app.ts';
 import { guardSlackListener } from './slack/guard.ts';
@@ -51,6 +58,10 @@ export interface StartOptions {
   recovery?: { everyMs?: number; olderThanMs?: number };
   /** Outbox sender tuning (tests use short backoffs). */
   outbox?: { pollMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; postIntervalMs?: number; leaseMs?: number };
+  /** The GitHub API (tests may hand in their own; default: Octokit against GITHUB_API_URL). */
+  githubApi?: GithubApi;
+  /** GitHub sender tuning (tests use short backoffs). */
+  githubOutbox?: { pollMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; leaseMs?: number };
   /** HTTP limits (tests use short timeouts): see ServerOptions. */
   http?: { requestTimeoutMs?: number; headersTimeoutMs?: number; maxConnections?: number };
   /** The audit chain sealer (every 2 s); false turns it off (tests that seal by hand). */
@@ -63,6 +74,8 @@ export interface RunningApp {
   deps: Deps;
   slack: SlackRuntime | null;
   sender: OutboxSender | null;
+  /** Delivers the GitHub rows of the outbox when the GitHub App is configured. */
+  githubSender: GithubSender | null;
   /** The in-process Slack stand-in when running in sandbox mode. */
   sandbox: SlackStandin | null;
   /** Set when no COUNTERSIGN_API_TOKENS was given: the generated token (kept in `generatedTokenFile` when embedded). */
@@ -136,7 +149,20 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   registerOutboxRoutes(server, database);
   registerIncidentRoutes(server, deps);
   registerStatsRoutes(server, deps);
-  registerGithubRoutes(server, deps, { secret: env.GITHUB_WEBHOOK_SECRET });
+  // The GitHub App (optional): reads pull requests, keeps the required check, answers protection rules.
+  const gh = githubAppSettings(env);
+  let githubSender: GithubSender | null = null;
+  if (gh) {
+    githubSender = new GithubSender({
+      deps,
+      api: opts.githubApi ?? octokitGithubApi(gh, logger),
+      waitingOn: (change) => waitingOnNames(deps, change),
+      detailsUrl: async (change) => (await permalinkOf(database.db, cardRef(change))) ?? undefined,
+      onResult: metrics.outboxResult,
+      ...opts.githubOutbox,
+    });
+  }
+  registerGithubRoutes(server, deps, { secret: env.GITHUB_WEBHOOK_SECRET, app: gh ? { apiUrl: gh.apiUrl } : null, nudge: () => githubSender?.nudge() });
   registerAuditRoutes(server, deps);
   registerServiceRoutes(server, config);
 
@@ -176,7 +202,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     const ctx = { deps, nudge: () => sender?.nudge(), clicks };
     slack = createSlackApp(slackSettings, ctx, logger);
     deps.reviewers = slackReviewerDirectory(config, slack.client, logger);
-    deps.notifier = slackNotifier(config);
+    deps.notifier = gh ? composeNotifiers(slackNotifier(config), githubNotifier(config)) : slackNotifier(config);
     deps.incidents = slackIncidentNotifier(config);
     sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), onResult: metrics.outboxResult, ...opts.outbox });
     recovery = new ReceiptRecovery(ctx, logger, opts.recovery);
@@ -190,8 +216,10 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
 
   const url = `http://${host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host}:${port}`;
   appUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  if (gh && !slack) deps.notifier = composeNotifiers(silentNotifier, githubNotifier(config));
   await slack?.start();
   sender?.start();
+  githubSender?.start();
   // Escalation runs even with Slack off: expiry closes the gate whether or not anyone is told.
   const scheduler = opts.scheduler === false ? null : startScheduler(deps, (c) => cardChannel(config, c));
   recovery?.start();
@@ -207,6 +235,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     deps,
     slack,
     sender,
+    githubSender,
     sandbox: sandbox?.standin ?? null,
     generatedToken,
     generatedTokenFile,
@@ -223,6 +252,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       await clickQueue?.drain();
       await recovery?.stop();
       await sender?.stop();
+      await githubSender?.stop();
       await slack?.stop();
       // A database handed in by the caller is the caller's to close.
       if (ownsDatabase) await database.close();
@@ -230,6 +260,16 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       releaseLock?.();
     },
   };
+}
+
+/** Who a pending change waits on, as GitHub people read it: @login when known, else the name or Slack id. */
+async function waitingOnNames(deps: Deps, change: Change): Promise<string[]> {
+  const eligible = await deps.reviewers.eligibleFor(change.team);
+  const signed = change.sign_offs.filter((s) => s.round === change.round).map((s) => s.reviewer);
+  return reminderTargets({ eligible, signed, author: change.author.slack_id ?? null, claimer: null }).map((id) => {
+    const e = deps.config.engineers.find((x) => x.slack === id);
+    return e?.github ? `@${e.github}` : (e?.name ?? id);
+  });
 }
 
 /** A start-up problem said in one line (a port in use, a data directory in use): no stack trace. */

@@ -180,8 +180,16 @@ const parsedConfigSchema = z
           .default([])
           .describe('repositories whose pull requests are registered; others are ignored'),
         ai_body_markers: z.array(z.string().trim().min(1)).default(() => [...DEFAULT_GITHUB_AI_BODY_MARKERS]).describe('pull request body lines that mark it AI-assisted (case-insensitive, whole line)'),
+        environments: z
+          .record(z.string().min(1).max(255), environmentName)
+          .default(() => ({}))
+          .describe('GitHub environment → Countersign environment, for deployment protection rules and deployment statuses (default: the same name, lowercased)'),
+        unknown_deployments: z
+          .enum(['reject', 'approve'], { error: 'expected reject or approve' })
+          .default('reject')
+          .describe('a deployment protection rule request for a commit no change covers: reject (default) or approve'),
       })
-      .default(() => ({ environment: 'production', repos: [], ai_body_markers: [...DEFAULT_GITHUB_AI_BODY_MARKERS] }))
+      .default(() => ({ environment: 'production', repos: [], ai_body_markers: [...DEFAULT_GITHUB_AI_BODY_MARKERS], environments: {}, unknown_deployments: 'reject' as const }))
       .describe('the GitHub webhook (POST /webhooks/github)'),
     break_glass: z
       .strictObject({

@@ -55,6 +55,15 @@ export const changes = pgTable(
     inputSha256: text('input_sha256'),
     /** `pull_request.updated_at` of the last GitHub event applied: an older event is stale and ignored. */
     prUpdatedAt: ts('pr_updated_at'),
+    /** The GitHub App installation a pull request change came through (its API calls use it). */
+    githubInstallationId: integer('github_installation_id'),
+    /** The merge commit of a merged pull request: a deployment of it ships this change. */
+    mergeCommitSha: text('merge_commit_sha'),
+    /**
+     * A pull request change whose files and commits are still being read from GitHub: it is not
+     * decided (the gate answers 202 `reading_pull_request`) until the read succeeds.
+     */
+    awaitingRead: boolean('awaiting_read').notNull().default(false),
     createdAt: ts('created_at').notNull(),
     /** When the current review round started (registration, new commits, a reopen): escalation counts from here. */
     roundStartedAt: ts('round_started_at').notNull(),
@@ -157,6 +166,8 @@ export const outbox = pgTable(
     lockedUntil: ts('locked_until'),
     lockedBy: text('locked_by'),
     lastError: text('last_error'),
+    /** Who delivers the row: `slack` or `github` (each has its own sender). */
+    target: text('target').notNull().default('slack'),
     /**
      * A previous attempt may have reached Slack without its answer being recorded (its lease ran out,
      * or it timed out): look the message up by its metadata before posting again.
@@ -182,6 +193,42 @@ export const slackMessages = pgTable('slack_messages', {
   /** `chat.getPermalink` of the message, fetched once after posting (links in escalations, digests and broadcasts). */
   permalink: text('permalink'),
 });
+
+/** The `Countersign` check run of each head of a pull request change: created once, then updated in place. */
+export const githubCheckRuns = pgTable(
+  'github_check_runs',
+  {
+    changeId: integer('change_id').notNull().references(() => changes.id),
+    headSha: text('head_sha').notNull(),
+    checkRunId: bigint('check_run_id', { mode: 'number' }).notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('github_check_runs_head_idx').on(t.changeId, t.headSha)],
+);
+
+/**
+ * A deployment protection rule request from GitHub (`deployment_protection_rule`): answered at once
+ * when its change is decided, else when the change is decided (exactly once: `answered_at`).
+ */
+export const deploymentRequests = pgTable(
+  'deployment_requests',
+  {
+    id: serial('id').primaryKey(),
+    changeId: integer('change_id').references(() => changes.id),
+    installationId: integer('installation_id').notNull(),
+    repo: text('repo').notNull(),
+    callbackUrl: text('callback_url').notNull(),
+    githubEnvironment: text('github_environment').notNull(),
+    environment: text('environment').notNull(),
+    sha: text('sha').notNull(),
+    /** `approved` or `rejected`, once answered. */
+    answer: text('answer'),
+    comment: text('comment'),
+    answeredAt: ts('answered_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('deployment_requests_open_idx').on(t.changeId).where(sql`answered_at is null`), uniqueIndex('deployment_requests_callback_idx').on(t.callbackUrl, t.githubEnvironment)],
+);
 
 /** Per-channel pacing shared by every replica: the earliest time the next post to a channel may go out. */
 export const channelPacing = pgTable('channel_pacing', {

@@ -44,13 +44,21 @@ export const PAYLOADS = {
   dm: z.strictObject({ user: z.string().regex(/^[UW][A-Z0-9]+$/).optional(), email: z.string().email().optional(), text }).refine((p) => p.user || p.email, 'needs user or email'),
   /** A message posted as rendered (escalations, digests, alerts); `ref` makes it an owned message posted once. */
   message: z.strictObject({ text, blocks: z.array(block).max(50).optional(), ref: z.string().min(1).max(200).optional() }),
+  /** Read a pull request change's files and commits from GitHub, then decide it (round: the review round it reads for). */
+  github_read_pr: z.strictObject({ change_id: id, round: z.number().int().positive() }),
+  /** Bring the `Countersign` check run of the change's current head up to date (created once per head, then updated). */
+  github_check_run: z.strictObject({ change_id: id }),
+  /** Answer a deployment protection rule request (its answer is decided and stored when this row is written). */
+  github_deployment_answer: z.strictObject({ request_id: id }),
 } as const;
 
 export type OutboxKind = keyof typeof PAYLOADS;
 export type PayloadOf<K extends OutboxKind> = z.infer<(typeof PAYLOADS)[K]>;
 
-/** Where each kind is delivered. */
-export const TARGET: Record<OutboxKind, 'slack'> = {
+export type DeliveryTarget = 'slack' | 'github';
+
+/** Where each kind is delivered: each target has its own sender, claiming only its rows. */
+export const TARGET: Record<OutboxKind, DeliveryTarget> = {
   card_post: 'slack',
   card_update: 'slack',
   incident_post: 'slack',
@@ -58,7 +66,13 @@ export const TARGET: Record<OutboxKind, 'slack'> = {
   thread_reply: 'slack',
   dm: 'slack',
   message: 'slack',
+  github_read_pr: 'github',
+  github_check_run: 'github',
+  github_deployment_answer: 'github',
 };
+
+/** The ordering group of every GitHub row of one change: its read, its check runs, its deployment answers. */
+export const githubGroup = (change: { id: number }): string => `github:${change.id}`;
 
 /** A row to enqueue: rows of one `groupKey` are delivered in order; `channel` paces posts (1 per second). */
 export interface OutboxMessage<K extends OutboxKind = OutboxKind> {

@@ -23,6 +23,12 @@ export interface Change {
   merged_at: Date | null;
   /** `updated_at` of the last GitHub pull_request event applied (older events are stale). */
   pr_updated_at: Date | null;
+  /** The GitHub App installation of a pull request change (null: registered without the App). */
+  github_installation_id: number | null;
+  /** The merge commit of a merged pull request. */
+  merge_commit_sha: string | null;
+  /** Still reading the pull request's files and commits from GitHub: not decided yet. */
+  awaiting_read: boolean;
   /** Set when someone in `break_glass.allowed` opened the gate before sign-off. */
   breakglass: BreakGlass | null;
   diff: DiffStats | null;

@@ -8,6 +8,8 @@ export const isFinal = (s: ChangeStatus): boolean => FINAL_STATUSES.includes(s);
 export interface GateAnswer {
   httpStatus: 200 | 202 | 403 | 409;
   allowed: boolean;
+  /** Why a pending answer waits, when it is not for sign-off: the pull request is still being read. */
+  reason?: 'reading_pull_request';
   /** Set with 409: the change is approved, but for another artifact than the one asked about. */
   stale?: StaleApproval;
 }
@@ -23,6 +25,8 @@ export interface StaleApproval {
 export interface GateArtifacts {
   /** The head SHA the change is approved for (its current head). */
   approvedSha?: string | null;
+  /** A pull request's recorded merge commit: its approval covers that artifact too. */
+  mergeSha?: string | null;
   /** `?sha=`: a full SHA or a prefix of at least 7 hex characters. */
   requestedSha?: string | null;
   /** The plan digest the change is approved for. */
@@ -59,7 +63,7 @@ export function gateFor(status: ChangeStatus, artifacts: GateArtifacts = {}): Ga
   switch (status) {
     case 'approved':
     case 'approved_breakglass': {
-      if (artifacts.requestedSha != null && !sameArtifact(artifacts.approvedSha, artifacts.requestedSha)) {
+      if (artifacts.requestedSha != null && !sameArtifact(artifacts.approvedSha, artifacts.requestedSha) && !sameArtifact(artifacts.mergeSha, artifacts.requestedSha)) {
         return { httpStatus: 409, allowed: false, stale: { artifact: 'sha', approved: artifacts.approvedSha ?? null, requested: artifacts.requestedSha } };
       }
       if (artifacts.requestedPlan != null && !sameArtifact(artifacts.approvedPlan, artifacts.requestedPlan)) {
@@ -72,4 +76,26 @@ export function gateFor(status: ChangeStatus, artifacts: GateArtifacts = {}): Ga
     default:
       return { httpStatus: 403, allowed: false };
   }
+}
+
+/** True while a pull request being read keeps its change undecided (pending, or approved before the read). */
+export const readingHolds = (c: { awaiting_read: boolean; status: ChangeStatus }): boolean => c.awaiting_read && (c.status === 'pending' || c.status === 'approved');
+
+/** The part of a change the gate looks at. */
+export interface GateSubject {
+  status: ChangeStatus;
+  head_sha: string | null;
+  merge_commit_sha: string | null;
+  plan_sha256: string | null;
+  awaiting_read: boolean;
+}
+
+/**
+ * The deploy gate of a change (see `gateFor`), failing closed while a pull request is still being
+ * read from GitHub: whatever its status, it answers 202 `reading_pull_request` until then.
+ */
+export function gateOf(c: GateSubject, request: { sha?: string | null; plan_sha256?: string | null } = {}): GateAnswer {
+  // Undecided until read; a rejection (403) or a break-glass (the audited emergency path) stands meanwhile.
+  if (readingHolds(c)) return { httpStatus: 202, allowed: false, reason: 'reading_pull_request' };
+  return gateFor(c.status, { approvedSha: c.head_sha, mergeSha: c.merge_commit_sha, requestedSha: request.sha, approvedPlan: c.plan_sha256, requestedPlan: request.plan_sha256 });
 }

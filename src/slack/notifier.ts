@@ -48,8 +48,9 @@ const hasCard = (change: Change) => change.approvals_required > 0;
  */
 export function slackNotifier(config: Config): ChangeNotifier {
   return {
-    registrationCard(change) {
-      return change.status === 'pending' ? { channel: cardChannel(config, change) } : null;
+    registrationRows(change) {
+      // A pull request still being read gets its card once it is read (and only if it needs one).
+      return change.status === 'pending' && !change.awaiting_read ? [{ kind: 'card_post', groupPrefix: 'card', channel: cardChannel(config, change) }] : [];
     },
     async signOffRecorded(tx, change, signOff) {
       await enqueue(tx, [cardUpdate(config, change), threadReply(config, change, signOffThreadReply(change, signOff))]);
@@ -80,11 +81,11 @@ export function slackNotifier(config: Config): ChangeNotifier {
     },
     async changeRevised(tx, change, before, revision) {
       const out: OutboxMessage[] = [];
-      if (hasCard(before)) out.push(cardUpdate(config, change));
-      // Approved on arrival (no card) and now in need of sign-off: its card is posted now.
-      else if (hasCard(change) && (change.status === 'pending' || change.status === 'approved_breakglass')) {
-        out.push(cardPost(config, change));
-      }
+      const waiting = change.status === 'pending' || change.status === 'approved_breakglass';
+      // A change that now needs sign-off gets its card if it has none yet (approved on arrival, or just
+      // read from GitHub); posting is a no-op when the card exists, and the update shows the new state.
+      if (hasCard(change) && waiting && !change.awaiting_read) out.push(cardPost(config, change));
+      if (hasCard(before) || out.length) out.push(cardUpdate(config, change));
       if (out.length) out.push(threadReply(config, change, revisionThreadReply(change, revision)));
       await enqueue(tx, out);
     },

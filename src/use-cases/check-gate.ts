@@ -1,5 +1,5 @@
 import type { Change } from '../domain/change.ts';
-import { gateFor, type GateAnswer } from '../domain/status.ts';
+import { gateOf, type GateAnswer } from '../domain/status.ts';
 import { findChangeByKey } from './get-change.ts';
 import type { Deps } from './ports.ts';
 
@@ -16,6 +16,6 @@ export interface GateRequest {
 export async function checkGate(deps: Deps, key: string, request: GateRequest = {}): Promise<{ change: Change; gate: GateAnswer } | null> {
   const change = await findChangeByKey(deps, key);
   if (!change) return null;
-  const gate = gateFor(change.status, { approvedSha: change.head_sha, requestedSha: request.sha, approvedPlan: change.plan_sha256, requestedPlan: request.plan_sha256 });
+  const gate = gateOf(change, request);
   return { change, gate };
 }

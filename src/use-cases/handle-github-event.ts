@@ -33,13 +33,24 @@ export const pullRequestEvent = z.looseObject({
     head: z.looseObject({ sha: z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/i, 'expected a full hex commit SHA') }),
     // Orders deliveries: an event older than the last one applied is stale (out of order, or replayed).
     updated_at: z.iso.datetime({ offset: true }).nullish(),
+    merge_commit_sha: z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/i).nullish(),
     changed_files: count.nullish(),
     additions: count.nullish(),
     deletions: count.nullish(),
   }),
   repository: z.looseObject({ full_name: z.string().min(3).max(200) }),
   sender: z.looseObject({ login: z.string().max(100) }).nullish(),
+  /** The GitHub App installation the event came through (absent for a plain webhook). */
+  installation: z.looseObject({ id: z.number().int().positive() }).nullish(),
 });
+
+/** What the GitHub adapter can do: read pull requests through the App (GITHUB_APP_ID set). */
+export interface GithubContext {
+  appConfigured: boolean;
+}
+
+/** The installation to read through, when the App is configured and the event names one. */
+const installationOf = (e: PullRequestEvent, gh: GithubContext): number | null => (gh.appConfigured ? (e.installation?.id ?? null) : null);
 export type PullRequestEvent = z.infer<typeof pullRequestEvent>;
 
 export type GithubOutcome =
@@ -94,7 +105,7 @@ export function serviceForRepo(deps: Deps, fullName: string): string | null {
  * A new head, a label change or a closing for a pull request Countersign has not registered yet
  * (a missed delivery: GitHub does not redeliver) registers it, unless it is a draft.
  */
-export async function handlePullRequest(deps: Deps, event: PullRequestEvent): Promise<GithubOutcome> {
+export async function handlePullRequest(deps: Deps, event: PullRequestEvent, gh: GithubContext = { appConfigured: false }): Promise<GithubOutcome> {
   const service = serviceForRepo(deps, event.repository.full_name);
   if (!service) return { outcome: 'ignored', change: null, reason: `repository ${event.repository.full_name} is not in github.repos` };
   const pr = event.pull_request;
@@ -102,18 +113,18 @@ export async function handlePullRequest(deps: Deps, event: PullRequestEvent): Pr
   switch (event.action) {
     case 'opened':
     case 'ready_for_review':
-      return register(deps, event, service);
+      return register(deps, event, service, gh);
     case 'reopened': {
       const found = await findChangeByExternalId(deps.database.db, GITHUB_SOURCE, externalId);
       if (found?.status === 'cancelled') return reopen(deps, event, found.id);
-      return register(deps, event, service);
+      return register(deps, event, service, gh);
     }
     case 'synchronize':
     case 'labeled':
     case 'unlabeled': {
       let found = await findChangeByExternalId(deps.database.db, GITHUB_SOURCE, externalId);
       if (!found) {
-        const registered = await register(deps, event, service);
+        const registered = await register(deps, event, service, gh);
         // Lost a race with another delivery (e.g. `opened` with an older head): revise what it stored.
         if (registered.outcome !== 'exists') return registered;
         found = await findChangeByExternalId(deps.database.db, GITHUB_SOURCE, externalId);
@@ -131,7 +142,7 @@ export async function handlePullRequest(deps: Deps, event: PullRequestEvent): Pr
   }
 }
 
-async function register(deps: Deps, event: PullRequestEvent, service: string): Promise<GithubOutcome> {
+async function register(deps: Deps, event: PullRequestEvent, service: string, gh: GithubContext): Promise<GithubOutcome> {
   const pr = event.pull_request;
   if (pr.draft) return { outcome: 'ignored', change: null, reason: 'draft pull requests are registered when they are ready for review' };
   const input = {
@@ -148,7 +159,15 @@ async function register(deps: Deps, event: PullRequestEvent, service: string): P
   };
   const parsed = changeInputSchema.safeParse(input);
   if (!parsed.success) return { outcome: 'invalid', issues: fieldIssues(parsed.error).map((i) => ({ ...i, path: `pull_request.${i.path}` })) };
-  const result = await registerChange(deps, parsed.data, actorOf(event), { body: pr.body ?? null, bot: isBotAccount(event), prUpdatedAt: eventTime(event), via: 'github_webhook' });
+  const installationId = installationOf(event, gh);
+  const result = await registerChange(deps, parsed.data, actorOf(event), {
+    body: pr.body ?? null,
+    bot: isBotAccount(event),
+    prUpdatedAt: eventTime(event),
+    via: 'github_webhook',
+    // Through the App, the pull request's files and commits are read before it is decided.
+    github: installationId !== null ? { installationId, read: true } : undefined,
+  });
   if (!result.ok) return { outcome: 'invalid', issues: result.issues ?? [{ path: 'pull_request', message: result.message }] };
   return { outcome: result.created ? 'registered' : 'exists', change: result.change.key };
 }
@@ -159,7 +178,9 @@ async function newHead(deps: Deps, event: PullRequestEvent, id: number): Promise
   return applyInOrder(deps, event, id, async (tx, change, now) => {
     const unchanged = { outcome: 'unchanged' as const, change: change.key };
     if (sameCommit(change.head_sha, sha)) return unchanged;
-    const status = statusForNewRound(change.status, change.approvals_required);
+    // A pull request the App reads is read again for the new head before it is decided (fail closed).
+    const reading = change.github_installation_id !== null && change.status !== 'expired' && change.status !== 'cancelled';
+    const status = reading ? 'pending' : statusForNewRound(change.status, change.approvals_required);
     const actor = actorOf(event);
     const events: AuditEvent[] = [
       {
@@ -173,7 +194,7 @@ async function newHead(deps: Deps, event: PullRequestEvent, id: number): Promise
       events.push({ actor, action: 'status_changed', changeId: id, data: { from: change.status, to: status, reason: `new commits (${sha.slice(0, 7)}): earlier sign-offs cover ${change.head_sha?.slice(0, 7) ?? 'no head'} only` } });
     }
     const after = await applyTransition(tx, change, now, {
-      set: { ...newRound(change, now, sha), status, decidedAt: status === change.status ? change.decided_at : status === 'pending' ? null : now },
+      set: { ...newRound(change, now, sha), status, awaitingRead: reading, decidedAt: status === change.status ? change.decided_at : status === 'pending' ? null : now },
       guard: { round: change.round, headShaNot: sha },
       events,
       notify: (tx, after, before) => deps.notifier.changeRevised(tx, after, before, { kind: 'new_round', from_sha: before.head_sha, to_sha: sha }),
@@ -242,10 +263,11 @@ async function reopen(deps: Deps, event: PullRequestEvent, id: number): Promise<
   return applyInOrder(deps, event, id, async (tx, change, now) => {
     const exists = { outcome: 'exists' as const, change: change.key };
     if (change.status !== 'cancelled') return exists;
-    const status = change.approvals_required === 0 ? 'approved' : 'pending';
+    const reading = change.github_installation_id !== null;
+    const status = change.approvals_required === 0 && !reading ? 'approved' : 'pending';
     const actor = actorOf(event);
     const after = await applyTransition(tx, change, now, {
-      set: { ...newRound(change, now, sha), status, decidedAt: status === 'pending' ? null : now },
+      set: { ...newRound(change, now, sha), status, awaitingRead: reading, decidedAt: status === 'pending' ? null : now },
       guard: { round: change.round, status: 'cancelled' },
       events: [
         { actor, action: 'review_round_started', changeId: id, data: { round: change.round + 1, from_head_sha: change.head_sha, head_sha: sha, reason: 'the pull request was reopened' } },
@@ -277,10 +299,12 @@ async function closedUnmerged(deps: Deps, event: PullRequestEvent, id: number): 
 /** Merged: `merged_at` is recorded once (from the payload, else now). */
 async function merged(deps: Deps, event: PullRequestEvent, id: number): Promise<GithubOutcome> {
   const parsed = event.pull_request.merged_at ? new Date(event.pull_request.merged_at) : null;
+  const mergeSha = event.pull_request.merge_commit_sha?.toLowerCase() ?? null;
   return applyInOrder(deps, event, id, async (tx, change, now) => {
     const at = parsed && !Number.isNaN(parsed.getTime()) ? parsed : now;
+    // The merge commit is what gets deployed: an approval covers it (CLARIFICATIONS).
     const after = await applyTransition(tx, change, now, {
-      set: { mergedAt: at },
+      set: { mergedAt: at, mergeCommitSha: mergeSha },
       guard: { notMerged: true },
       events: [{ actor: actorOf(event), action: 'merged', changeId: id, data: { merged_at: at.toISOString(), status: change.status, head_sha: change.head_sha } }],
     });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { OutboxKind } from '../delivery/messages.ts';
 import type { Config } from '../config/schema.ts';
 import type { Database, Tx } from '../db/client.ts';
 import type { Change } from '../domain/change.ts';
@@ -21,10 +22,12 @@ export interface ReviewerDirectory {
  */
 export interface ChangeNotifier {
   /**
-   * Where a newly registered change's card goes (null: no card), as data: intake writes the change,
-   * its audit trail and its card's outbox row in one statement, so registration costs one round trip.
+   * The outbox rows a newly registered change causes (its card, reading its pull request), as data:
+   * intake writes the change, its audit trail and these rows in one statement (one round trip).
+   * Each row's payload is `{ change_id, ...extra }` and its group `<groupPrefix>:<change id>`, filled
+   * in with the id the statement allocates.
    */
-  registrationCard(change: Pick<Change, 'status' | 'team'>): { channel: string } | null;
+  registrationRows(change: Pick<Change, 'status' | 'team' | 'awaiting_read' | 'github_installation_id'>): IntakeRow[];
   signOffRecorded(tx: Tx, change: Change, signOff: SignOff): Promise<void>;
   statusChanged(tx: Tx, change: Change, from: Change['status'], actor: string, reason?: string | null): Promise<void>;
   /** A reminder (step 1) or an escalation (step 2) is due for a pending change. */
@@ -42,12 +45,22 @@ export interface ChangeNotifier {
   breakGlassUsed(tx: Tx, change: Change): Promise<void>;
 }
 
+/** An outbox row written with a new change (see `registrationRows`). */
+export interface IntakeRow {
+  kind: OutboxKind;
+  groupPrefix: string;
+  channel: string;
+  extra?: Record<string, unknown>;
+}
+
 /** How a change was revised after intake. */
 export type Revision =
   /** New commits: review round `change.round` started for head `to_sha`; earlier sign-offs stop counting. */
   | { kind: 'new_round'; from_sha: string | null; to_sha: string }
   /** Labels changed and the re-evaluated risk rose (`reopened`: why an approved change went back to pending). */
-  | { kind: 'risk_raised'; reopened: string | null };
+  | { kind: 'risk_raised'; reopened: string | null }
+  /** The pull request's files and commits were read from GitHub and the change decided from them. */
+  | { kind: 'pull_request_read'; files: number; commits: number };
 
 export interface EscalationInfo {
   /** Who the reminder mentions (the claimer, or the eligible seniors who have not signed). */
@@ -69,7 +82,7 @@ export interface DigestItem {
 }
 
 export const silentNotifier: ChangeNotifier = {
-  registrationCard: () => null,
+  registrationRows: () => [],
   signOffRecorded: async () => {},
   statusChanged: async () => {},
   escalated: async () => {},

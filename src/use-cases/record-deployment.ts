@@ -6,7 +6,7 @@ import { insertDeployment } from '../db/repositories/deployments.ts';
 import { openIncidentsStartedBetween } from '../db/repositories/incidents.ts';
 import { parseChangeKey, type Change } from '../domain/change.ts';
 import type { Deployment, DeploymentStatus, Incident } from '../domain/incident.ts';
-import { gateFor } from '../domain/status.ts';
+import { gateOf } from '../domain/status.ts';
 import { SUSPECT_ENVIRONMENT } from '../domain/suspects.ts';
 import type { Deps } from './ports.ts';
 import { environmentIssue } from './register-change.ts';
@@ -41,7 +41,7 @@ export async function recordDeployment(deps: Deps, key: string, input: Deploymen
       return invalid([{ path: 'service', message: `unknown service "${service}"; known services: ${config.services.map((s) => s.name).join(', ')}` }]);
     }
     const now = deps.clock.now();
-    const ungated = !gateFor(change.status).allowed;
+    const ungated = !gateOf(change).allowed;
     const deployment = await insertDeployment(tx, { changeId: change.id, service, environment: input.environment.toLowerCase(), status: input.status, ungated, deployedAt: input.deployed_at ?? now, createdAt: now });
     await appendAudit(tx, now, [
       {

@@ -29,6 +29,11 @@ export interface IntakeHints {
   via?: string;
   /** `pull_request.updated_at` of the event that registers it (GitHub), for ordering later events. */
   prUpdatedAt?: Date | null;
+  /**
+   * A pull request registered through the GitHub App: its installation, and whether its files and
+   * commits will be read before it is decided (then it stays pending until the read).
+   */
+  github?: { installationId: number | null; read: boolean };
 }
 
 /** SHA-256 of the validated intake body in canonical JSON: a retry must send the same change. */
@@ -98,7 +103,9 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
   const labels = input.labels ?? [];
   const blastRadius = config.resolved.graph.blastRadius(services);
   const outcome = evaluatePolicy(config.policy, { services, environment: input.environment, author, ai, diff, infra, labels, blast_radius: blastRadius });
-  const status = outcome.approvals_required === 0 ? 'approved' : 'pending';
+  // A pull request that will be read is not decided until then: it never passes as low risk because GitHub was slow.
+  const awaitingRead = hints.github?.read === true;
+  const status = outcome.approvals_required === 0 && !awaitingRead ? 'approved' : 'pending';
   const team = known.get(services[0])!.team;
   const assignee = status === 'pending' ? await chooseReviewer(deps, team, author) : null;
   const now = clock.now();
@@ -138,6 +145,9 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
     decidedAt: status === 'approved' ? now : null,
     inputSha256,
     prUpdatedAt: hints.prUpdatedAt ?? null,
+    githubInstallationId: hints.github?.installationId ?? null,
+    mergeCommitSha: null,
+    awaitingRead,
   };
   const events: AuditEvent[] = [
     {
@@ -146,11 +156,16 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
       via: hints.via,
       data: { risk: outcome.risk.level, approvals_required: outcome.approvals_required, ai_assisted: ai.assisted, plan_sha256: planSha256, head_sha: input.head_sha ?? null },
     },
-    { actor: 'policy', action: 'status_changed', via: hints.via, data: { from: null, to: status, reason: status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` } },
+    {
+      actor: 'policy',
+      action: 'status_changed',
+      via: hints.via,
+      data: { from: null, to: status, reason: awaitingRead ? 'reading the pull request from GitHub before deciding' : status === 'approved' ? 'needs no sign-off' : `needs ${outcome.approvals_required} sign-off(s)` },
+    },
   ];
   // One statement allocates the id and writes the change, its audit trail and its card's outbox row (one round trip, atomic).
-  const card = deps.notifier.registrationCard({ status, team });
-  const id = await insertChangeWithEffects(deps.database, values, now, events, card);
+  const rows = deps.notifier.registrationRows({ status, team, awaiting_read: awaitingRead, github_installation_id: values.githubInstallationId });
+  const id = await insertChangeWithEffects(deps.database, values, now, events, rows);
   if (id === null) {
     const existing = await findIntake(deps.database.db, input.source, input.external_id);
     return { ok: true, created: false, conflict: existing!.inputSha256 !== inputSha256, change: existing!.change };

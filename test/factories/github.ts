@@ -47,6 +47,9 @@ export interface PullRequestOverrides {
   deletions?: number;
   /** `pull_request.updated_at`; default: later than every event built before (events are built in the order GitHub sends them). */
   updatedAt?: string;
+  /** The GitHub App installation the event comes through. */
+  installation?: number;
+  mergeCommitSha?: string;
 }
 
 let eventClock = Date.parse('2026-11-02T09:00:00Z');
@@ -85,6 +88,8 @@ export function pullRequestEvent(action: string, o: PullRequestOverrides = {}): 
   if (o.additions !== undefined) pr.additions = o.additions;
   if (o.deletions !== undefined) pr.deletions = o.deletions;
   pr.updated_at = o.updatedAt ?? nextEventTime();
+  if (o.installation !== undefined) e.installation = { id: o.installation, node_id: 'MDIz' };
+  if (o.mergeCommitSha !== undefined) pr.merge_commit_sha = o.mergeCommitSha;
   return e;
 }
 
@@ -110,4 +115,40 @@ export async function deliver(baseUrl: string, event: string, payload: unknown, 
     parsed = text ? JSON.parse(text) : null;
   } catch {}
   return { status: res.status, body: parsed };
+}
+
+/** A real `deployment_status` example (`created`), for a deployment of `sha` to `environment` in `state`. */
+export function deploymentStatusEvent(o: { sha: string; environment?: string; state?: string; repo?: string; installation?: number; at?: string }): Json {
+  const example = all.find((e) => e.name === 'deployment_status')!.examples[0];
+  const e = structuredClone(example);
+  const repo = o.repo ?? REPO;
+  e.repository.full_name = repo;
+  e.deployment.sha = o.sha;
+  e.deployment.environment = o.environment ?? 'production';
+  e.deployment_status.environment = o.environment ?? 'production';
+  e.deployment_status.state = o.state ?? 'success';
+  e.deployment_status.created_at = o.at ?? new Date().toISOString();
+  if (o.installation) e.installation = { id: o.installation, node_id: 'MDIz' };
+  return e;
+}
+
+/**
+ * A `deployment_protection_rule` (`requested`) event, built from `@octokit/webhooks-schemas` (there
+ * is no example payload): the environment, the callback to answer, the deployment's SHA and the
+ * pull requests it ships.
+ */
+export function protectionRuleEvent(o: { sha: string; callbackUrl: string; environment?: string; pullRequests?: number[]; repo?: string; installation: number }): Json {
+  const repo = o.repo ?? REPO;
+  const pr = pullRequestExample('opened');
+  return {
+    action: 'requested',
+    environment: o.environment ?? 'production',
+    event: 'push',
+    deployment_callback_url: o.callbackUrl,
+    deployment: { url: `https://api.github.com/repos/${repo}/deployments/1`, id: 1, node_id: 'DE_1', sha: o.sha, ref: 'main', task: 'deploy', payload: {}, original_environment: o.environment ?? 'production', environment: o.environment ?? 'production', description: null, creator: pr.sender, created_at: new Date().toISOString(), updated_at: new Date().toISOString(), statuses_url: '', repository_url: '' },
+    pull_requests: (o.pullRequests ?? []).map((number) => ({ ...pr.pull_request, number })),
+    repository: { ...pr.repository, full_name: repo, name: repo.split('/')[1] },
+    sender: pr.sender,
+    installation: { id: o.installation, node_id: 'MDIz' },
+  };
 }

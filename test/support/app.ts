@@ -23,7 +23,7 @@ export interface TestApp extends RunningApp {
 }
 
 /** Starts the whole app in-process on a free port, on the given database. */
-export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean; scheduler?: boolean; http?: StartOptions['http'] }): Promise<TestApp> {
+export async function startTestApp(opts: { database: Database; config?: Config; clock?: Clock; env?: Record<string, string>; outbox?: Record<string, number>; keepDatabase?: boolean; scheduler?: boolean; http?: StartOptions['http']; githubOutbox?: StartOptions['githubOutbox'] }): Promise<TestApp> {
   const app = await start({
     env: { COUNTERSIGN_API_TOKENS: `ci:${API_TOKEN},other:other-token-123,oncall:${ONCALL_TOKEN}:breakglass+read,ops:${ADMIN_TOKEN}:admin`, HOST: '127.0.0.1', LOG_LEVEL: 'silent', COUNTERSIGN_SANDBOX: 'off', ...opts.env },
     config: opts.config ?? buildConfig(),
@@ -34,6 +34,7 @@ export async function startTestApp(opts: { database: Database; config?: Config; 
     outbox: opts.outbox,
     scheduler: opts.scheduler ?? false,
     http: opts.http,
+    githubOutbox: opts.githubOutbox ?? { pollMs: 20, backoffBaseMs: 50, backoffMaxMs: 300 },
   });
   const stopApp = app.stop;
   return Object.assign(app, {

@@ -4,6 +4,7 @@ import type { ChangeStatus, SignOff } from '../../domain/types.ts';
 import type { Database, DbOrTx } from '../client.ts';
 import { auditInsertSql, type AuditEvent } from './audit.ts';
 import { outboxInsertSql } from './outbox.ts';
+import type { IntakeRow } from '../../use-cases/ports.ts';
 import { changes, signOffs, type ChangeRow, type NewChangeRow, type SignOffRow } from '../schema.ts';
 
 /** Maps rows to the domain's Change. */
@@ -27,6 +28,9 @@ export function toChange(row: ChangeRow, rows: SignOffRow[]): Change {
     plan_sha256: row.planSha256,
     merged_at: row.mergedAt,
     pr_updated_at: row.prUpdatedAt,
+    github_installation_id: row.githubInstallationId,
+    merge_commit_sha: row.mergeCommitSha,
+    awaiting_read: row.awaitingRead,
     breakglass: row.breakglassAt && row.breakglassBy ? { by: row.breakglassBy, reason: row.breakglassReason ?? '', at: row.breakglassAt } : null,
     diff: row.diff,
     infra: row.infra,
@@ -105,6 +109,7 @@ export interface ChangeGuard {
   headShaNot?: string;
   /** The merge must not be recorded yet. */
   notMerged?: true;
+  awaitingRead?: boolean;
 }
 
 function guardSql(g: ChangeGuard): SQL | undefined {
@@ -118,6 +123,7 @@ function guardSql(g: ChangeGuard): SQL | undefined {
     g.claimedAt !== undefined ? (g.claimedAt === null ? isNull(changes.claimedAt) : sql`date_trunc('milliseconds', ${changes.claimedAt}) = ${g.claimedAt.toISOString()}::timestamptz`) : undefined,
     g.headShaNot !== undefined ? sql`${changes.headSha} is distinct from ${g.headShaNot}` : undefined,
     g.notMerged ? isNull(changes.mergedAt) : undefined,
+    g.awaitingRead !== undefined ? eq(changes.awaitingRead, g.awaitingRead) : undefined,
   );
 }
 
@@ -218,7 +224,7 @@ export async function changesByAuthor(db: DbOrTx, slackId: string, limit: number
  * `appendAudit` and `enqueue` use. When `source` + `external_id` exists already, nothing at all is
  * written and null comes back; otherwise the new id.
  */
-export async function insertChangeWithEffects(database: Database, row: Omit<NewChangeRow, 'id'>, at: Date, events: AuditEvent[], card: { channel: string } | null): Promise<number | null> {
+export async function insertChangeWithEffects(database: Database, row: Omit<NewChangeRow, 'id'>, at: Date, events: AuditEvent[], intakeRows: IntakeRow[]): Promise<number | null> {
   const insert = database.db
     .insert(changes)
     .values({ ...row, id: sql`(select id from new_id)` })
@@ -229,7 +235,10 @@ export async function insertChangeWithEffects(database: Database, row: Omit<NewC
     with new_id as (select nextval(pg_get_serial_sequence('changes', 'id'))::int as id),
     c as ${insert},
     a as (${auditInsertSql(at, events, { changeId: created, onlyIf: sql`exists (select 1 from c)` })}),
-    o as (${outboxInsertSql(card ? [{ kind: 'card_post', groupKey: sql`'card:' || ${created}`, channel: card.channel, payload: sql`jsonb_build_object('change_id', ${created})` }] : [], sql`exists (select 1 from c)`)})
+    o as (${outboxInsertSql(
+      intakeRows.map((r) => ({ kind: r.kind, groupKey: sql`${`${r.groupPrefix}:`} || ${created}`, channel: r.channel, payload: sql`jsonb_build_object('change_id', ${created}) || ${JSON.stringify(r.extra ?? {})}::jsonb` })),
+      sql`exists (select 1 from c)`,
+    )})
     select id from c`);
   return rows.length === 1 ? Number(rows[0].id) : null;
 }

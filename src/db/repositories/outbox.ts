@@ -1,11 +1,11 @@
 import { and, eq, gt, inArray, sql, SQL } from 'drizzle-orm';
-import type { OutboxMessage } from '../../delivery/messages.ts';
+import { TARGET, type DeliveryTarget, type OutboxKind, type OutboxMessage } from '../../delivery/messages.ts';
 import type { Database, DbOrTx } from '../client.ts';
 import { outbox, slackMessages, type OutboxRow } from '../schema.ts';
 
 /** An outbox row whose fields may be SQL (intake's card names the id the same statement allocates). */
 export interface OutboxRowSql {
-  kind: string;
+  kind: OutboxKind;
   groupKey: string | SQL;
   channel: string;
   payload: Record<string, unknown> | SQL;
@@ -19,9 +19,9 @@ export function outboxInsertSql(rows: OutboxRowSql[], onlyIf: SQL = sql`true`): 
   if (rows.length === 0) return sql`select 1 where false`;
   const value = (v: string | SQL) => (typeof v === 'string' ? sql`${v}` : v);
   const payload = (p: Record<string, unknown> | SQL) => (isSql(p) ? p : sql`${JSON.stringify(p)}::jsonb`);
-  const values = sql.join(rows.map((r) => sql`(${r.kind}, ${value(r.groupKey)}, ${r.channel}, ${payload(r.payload)})`), sql`, `);
-  return sql`insert into outbox (kind, group_key, channel, payload, next_attempt_at, created_at)
-    select v.kind, v.group_key, v.channel, v.payload, now(), now() from (values ${values}) as v(kind, group_key, channel, payload)
+  const values = sql.join(rows.map((r) => sql`(${r.kind}, ${TARGET[r.kind]}, ${value(r.groupKey)}, ${r.channel}, ${payload(r.payload)})`), sql`, `);
+  return sql`insert into outbox (kind, target, group_key, channel, payload, next_attempt_at, created_at)
+    select v.kind, v.target, v.group_key, v.channel, v.payload, now(), now() from (values ${values}) as v(kind, target, group_key, channel, payload)
     where ${onlyIf}`;
 }
 
@@ -39,13 +39,13 @@ export async function enqueue(db: DbOrTx, messages: OutboxMessage[]): Promise<vo
  * A row whose previous lease ran out (`locked_until` still set: its holder died mid-delivery) comes
  * back `in_doubt`: its post may already be in Slack.
  */
-export async function claimOutbox(database: Database, owner: string, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+export async function claimOutbox(database: Database, owner: string, limit: number, leaseMs: number, target: DeliveryTarget = 'slack'): Promise<OutboxRow[]> {
   const rows = await database.rows<Record<string, unknown>>(sql`
     update outbox set in_doubt = in_doubt or locked_until is not null,
       locked_until = now() + make_interval(secs => ${leaseMs / 1000}), locked_by = ${owner}
     where id in (
       select o.id from outbox o
-      where o.status = 'pending' and o.next_attempt_at <= now()
+      where o.status = 'pending' and o.target = ${target} and o.next_attempt_at <= now()
         and (o.locked_until is null or o.locked_until < now())
         and not exists (select 1 from outbox p where p.group_key = o.group_key and p.status = 'pending' and p.id < o.id)
       order by o.id
@@ -70,6 +70,7 @@ function fromRaw(r: Record<string, unknown>): OutboxRow {
     lockedUntil: date(r.locked_until),
     lockedBy: (r.locked_by as string) ?? null,
     lastError: (r.last_error as string) ?? null,
+    target: String(r.target),
     inDoubt: r.in_doubt === true || r.in_doubt === 't',
     createdAt: date(r.created_at)!,
     deliveredAt: date(r.delivered_at),

@@ -82,7 +82,7 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
       const what = s.artifact === 'sha' ? 'commit' : 'terraform plan';
       return { status: 409, body: { ...body, message: `${change.key} is ${change.status.replace('_', ' ')} for ${what} ${s.approved ?? '(none recorded)'}, not ${s.requested}: that artifact needs its own sign-off` } };
     }
-    return { status: gate.httpStatus, body: { ...base, head_sha: change.head_sha, plan_sha256: change.plan_sha256 } };
+    return { status: gate.httpStatus, body: { ...base, ...(gate.reason && { reason: gate.reason }), head_sha: change.head_sha, plan_sha256: change.plan_sha256 } };
   });
 
   server.route('POST', '/api/changes/:key/breakglass', async (ctx) => {

@@ -1,6 +1,8 @@
 import { verify } from '@octokit/webhooks-methods';
 import { fieldIssues } from '../../config/issues.ts';
+import type { z } from 'zod';
 import { handlePullRequest, pullRequestEvent } from '../../use-cases/handle-github-event.ts';
+import { deploymentStatusEvent, handleDeploymentStatus, handleProtectionRule, protectionRuleEvent } from '../../use-cases/handle-github-deployment.ts';
 import type { Deps } from '../../use-cases/ports.ts';
 import { badRequest, HttpError } from '../errors.ts';
 import type { HttpServer } from '../server.ts';
@@ -13,7 +15,7 @@ const header = (v: string | string[] | undefined): string | undefined => (Array.
  * (HMAC-SHA256 of the raw body with GITHUB_WEBHOOK_SECRET, checked in constant time), because
  * GitHub cannot send a bearer token. Without a configured secret it answers 503 and reads nothing.
  */
-export function registerGithubRoutes(server: HttpServer, deps: Deps, opts: { secret: string | undefined }): void {
+export function registerGithubRoutes(server: HttpServer, deps: Deps, opts: { secret: string | undefined; app?: { apiUrl: string } | null; nudge?: () => void }): void {
   if (!opts.secret && deps.config.github.repos.length > 0) {
     deps.logger.warn({ repos: deps.config.github.repos.map((r) => r.repo) }, 'github.repos is configured but GITHUB_WEBHOOK_SECRET is not: POST /webhooks/github answers 503');
   }
@@ -41,22 +43,43 @@ export function registerGithubRoutes(server: HttpServer, deps: Deps, opts: { sec
         ctx.log.info({ event: event.slice(0, 100), delivery }, 'github webhook: duplicate delivery');
         return { status: 200, body: { event, outcome: 'duplicate_delivery', delivery } };
       }
+      const payload = () => parsePayload(body, header(ctx.req.headers['content-type']));
+      const remember = async () => {
+        if (delivery) await rememberDelivery(deps.database.db, 'github', delivery, deps.clock.now());
+        opts.nudge?.();
+      };
+      if (event === 'deployment_protection_rule' || event === 'deployment_status') {
+        if (!opts.app) return { status: 202, body: { event, outcome: 'ignored', reason: `${event} needs the GitHub App (GITHUB_APP_ID)` } };
+        const result =
+          event === 'deployment_protection_rule'
+            ? await handleProtectionRule(deps, parseEvent(protectionRuleEvent, payload(), event), opts.app.apiUrl)
+            : await handleDeploymentStatus(deps, parseEvent(deploymentStatusEvent, payload(), event));
+        await remember();
+        ctx.log.info({ event, delivery, ...result }, 'github webhook');
+        return { status: result.outcome === 'ignored' ? 202 : 200, body: { event, ...result } };
+      }
       if (event !== 'pull_request') {
         ctx.log.info({ event: event.slice(0, 100), delivery }, 'github webhook: event ignored');
-        return { status: 202, body: { event, outcome: 'ignored', reason: 'only pull_request events are used' } };
+        return { status: 202, body: { event, outcome: 'ignored', reason: 'only pull_request, deployment_protection_rule and deployment_status events are used' } };
       }
-      const parsed = pullRequestEvent.safeParse(parsePayload(body, header(ctx.req.headers['content-type'])));
-      if (!parsed.success) throw badRequest(fieldIssues(parsed.error), 'the pull_request event is not readable');
-      const result = await handlePullRequest(deps, parsed.data);
+      const parsed = parseEvent(pullRequestEvent, payload(), event);
+      const result = await handlePullRequest(deps, parsed, { appConfigured: Boolean(opts.app) });
       if (result.outcome === 'invalid') throw badRequest(result.issues, 'the pull request cannot be registered');
-      if (delivery) await rememberDelivery(deps.database.db, 'github', delivery, deps.clock.now());
-      ctx.log.info({ event, action: parsed.data.action, delivery, repo: parsed.data.repository.full_name, pr: parsed.data.pull_request.number, ...result }, 'github webhook');
+      await remember();
+      ctx.log.info({ event, action: parsed.action, delivery, repo: parsed.repository.full_name, pr: parsed.pull_request.number, ...result }, 'github webhook');
       const status = result.outcome === 'registered' ? 201 : result.outcome === 'ignored' ? 202 : 200;
-      return { status, body: { event, action: parsed.data.action, ...result } };
+      return { status, body: { event, action: parsed.action, ...result } };
     },
     // GitHub caps webhook payloads at 25 MB.
     { auth: false, maxBodyBytes: 25 * 1024 * 1024 },
   );
+}
+
+/** A signed event's payload validated by `schema` (400 naming the fields GitHub would never send). */
+function parseEvent<T>(schema: z.ZodType<T>, value: unknown, event: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw badRequest(fieldIssues(parsed.error), `the ${event} event is not readable`);
+  return parsed.data;
 }
 
 /** The event JSON: the body itself (content type application/json), or its `payload` field (application/x-www-form-urlencoded). */

@@ -35,6 +35,10 @@ export function revisionThreadReply(change: Change, revision: Revision): string 
     }
     return `:arrows_counterclockwise: New commits (now at ${sha}); ${change.key} stays ${change.status.replace('_', ' ')}.`;
   }
+  if (revision.kind === 'pull_request_read') {
+    const needs = change.approvals_required === 0 ? 'it needs no sign-off' : `${change.approvals_required} sign-off${change.approvals_required === 1 ? '' : 's'} needed`;
+    return `:mag_right: Read the pull request: ${revision.files} file${revision.files === 1 ? '' : 's'}, ${revision.commits} commit${revision.commits === 1 ? '' : 's'}; risk ${change.risk.level}, ${needs}.`;
+  }
   const why = revision.reopened ? ` It is pending again: ${safeText(revision.reopened, 300)}.` : '';
   return `:arrow_up: Labels changed and the risk of ${change.key} rose to ${change.risk.level} (${change.approvals_required} sign-off${change.approvals_required === 1 ? '' : 's'} needed).${why}`;
 }

@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.ts';
+import { buildConfig } from '../factories/config.ts';
+import { deliver, deploymentStatusEvent, protectionRuleEvent, pullRequestEvent, WEBHOOK_SECRET } from '../factories/github.ts';
+import { generateAppKeyPair, startFakeGitHub, type FakeGitHub } from '../fakes/fake-github.ts';
+import { createTestDatabase, truncateAll } from '../support/db.ts';
+import { buttonsOf, press, startSlackHarness, waitFor, waitForCard, type SlackHarness } from '../support/slack.ts';
+
+/**
+ * Countersign as a GitHub App, end to end over real HTTP: signed webhooks in, the real Octokit out
+ * to a fake GitHub REST API that checks the App's JWT and installation tokens, and the fake Slack
+ * for the cards. Nothing of our own is mocked.
+ */
+
+const REPO = 'acme/shop';
+const INSTALLATION = 4242;
+const PAY = 'C0PAYSEN';
+const SHA1 = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+const SHA2 = 'b2c3d4e5f60718293a4b5c6d7e8f901234567890';
+const MERGE = 'c3d4e5f60718293a4b5c6d7e8f90123456789012';
+const UNKNOWN = 'dddddddddddddddddddddddddddddddddddddddd';
+
+let gh: FakeGitHub;
+let h: SlackHarness;
+let db: Database;
+const keys = generateAppKeyPair();
+
+beforeAll(async () => {
+  gh = await startFakeGitHub({ appId: 123, publicKey: keys.publicKeyPem, installations: [{ id: INSTALLATION, account: 'acme', repos: [REPO] }] });
+  db = await createTestDatabase();
+  h = await startSlackHarness({
+    database: db,
+    config: buildConfig({ github: { repos: [{ repo: REPO, service: 'checkout' }] } }),
+    // The key with literal \n sequences, as it is usually put in an env file.
+    env: { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem.replace(/\n/g, '\\n'), GITHUB_API_URL: gh.baseUrl },
+  });
+});
+afterAll(async () => {
+  await h?.stop();
+  await gh?.stop();
+});
+beforeEach(async () => {
+  await waitFor(async () => (await h.app.api('GET', '/api/outbox/stats')).body.pending === 0, 10_000, 'outbox drained');
+  await truncateAll(db);
+  gh.reset();
+  gh.clearFaults();
+  h.slack.reset();
+});
+
+const send = (event: string, payload: unknown) => deliver(h.app.url, event, payload);
+const detail = async (key: string) => (await h.app.api('GET', `/api/changes/${key}`)).body;
+const gate = (key: string, q = '') => h.app.api('GET', `/api/changes/${key}/gate${q}`);
+const checkRuns = () => gh.checkRuns(REPO);
+
+/** A pull request by a senior, with no AI label: only its commits and files can make it risky. */
+function seedPullRequest(number: number, o: { sha?: string; files?: string[]; trailer?: boolean } = {}) {
+  gh.setPullRequest(REPO, number, {
+    files: (o.files ?? ['src/auth/session.ts', 'src/auth/session.test.ts']).map((filename) => ({ filename, additions: 10, deletions: 2 })),
+    commits: [{ message: `Tighten session checks${o.trailer === false ? '' : '\n\nAssisted-by: Claude <noreply@anthropic.com>'}`, sha: o.sha ?? SHA1 }],
+    pr: { head_sha: o.sha ?? SHA1, user: 'alice' },
+  });
+}
+
+async function openPr(number = 7, o: { sha?: string; files?: string[]; trailer?: boolean } = {}): Promise<string> {
+  seedPullRequest(number, o);
+  const res = await send('pull_request', pullRequestEvent('opened', { number, login: 'alice', labels: [], sha: o.sha ?? SHA1, installation: INSTALLATION }));
+  expect(res.status).toBe(201);
+  return res.body.change;
+}
+
+describe('reading the pull request', () => {
+  it('when a senior’s PR has an Assisted-by trailer and touches src/auth/, then the fetched data makes it high risk (the webhook alone would say low)', async () => {
+    const key = await openPr();
+    const decided = await waitFor(async () => {
+      const c = await detail(key);
+      return c.risk.level === 'high' && c;
+    }, 10_000, 'read and decided');
+    expect(decided).toMatchObject({ status: 'pending', ai_assisted: true, approvals_required: 1, diff: { files_changed: 2, paths: ['src/auth/session.ts', 'src/auth/session.test.ts'] } });
+    expect(decided.risk.reasons.map((r: { rule: string }) => r.rule)).toEqual(['ai-change-to-sensitive-paths']);
+    expect(gh.callsTo('GET', /\/pulls\/7\/files/).every((c) => c.installation === INSTALLATION)).toBe(true);
+    await waitForCard(h.slack, PAY, key);
+  });
+
+  it('when reading fails (GitHub 500s), then the change is not decided: the gate answers 202 reading_pull_request until a read succeeds', async () => {
+    gh.failNext(3, { status: 500 }, { path: /\/pulls\/8\/files/ });
+    const key = await openPr(8, { files: ['README.md'], trailer: false });
+    const g = await gate(key);
+    expect(g).toMatchObject({ status: 202, body: { reason: 'reading_pull_request', status: 'pending', allowed: false } });
+    // A docs change by a senior needs no sign-off: it is approved, but only after the read.
+    await waitFor(async () => (await gate(key)).status === 200, 15_000, 'approved after the read');
+    expect(gh.callsTo('GET', /\/pulls\/8\/files/).filter((c) => c.status === 500)).toHaveLength(3);
+  });
+
+  it('when many files and commits are served in pages, then all are read (files across pages, renames by both names)', async () => {
+    const files = Array.from({ length: 150 }, (_, i) => ({ filename: `docs/page-${i}.md`, additions: 1, deletions: 0 }));
+    files.push({ filename: 'k8s/deploy.yaml', previous_filename: 'docs/old.md', additions: 1, deletions: 1 } as never);
+    gh.setPullRequest(REPO, 9, { files, commits: Array.from({ length: 120 }, (_, i) => ({ message: i === 119 ? 'fix\n\nCo-authored-by: Codex <noreply@openai.com>' : `commit ${i}`, sha: SHA1 })), pr: { head_sha: SHA1 } });
+    const res = await send('pull_request', pullRequestEvent('opened', { number: 9, login: 'alice', labels: [], sha: SHA1, installation: INSTALLATION }));
+    const key = res.body.change;
+    const c = await waitFor(async () => {
+      const d = await detail(key);
+      return !d.diff || d.diff.files_changed !== 151 ? null : d;
+    }, 10_000, 'read');
+    expect(c.diff.paths).toContain('k8s/deploy.yaml');
+    expect(c.diff.paths).toContain('docs/old.md');
+    expect(c).toMatchObject({ ai_assisted: true, risk: { level: 'high' } });
+    expect(gh.callsTo('GET', /\/pulls\/9\/files/).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('the required check', () => {
+  it('when a PR goes through approval, new commits and rejection, then the Countersign check goes in_progress → success → a new in_progress on the new head → failure', async () => {
+    const key = await openPr();
+    const first = await waitFor(() => checkRuns().find((r) => r.head_sha === SHA1 && r.output?.title === 'Waiting for senior sign-off'), 10_000, 'check run in progress');
+    expect(first).toMatchObject({ name: 'Countersign', status: 'in_progress' });
+    expect(first.output!.summary).toContain('0 of 1 sign-offs');
+
+    const card = await waitForCard(h.slack, PAY, key);
+    await press(h, card, 'Approve', 'U0BOB');
+    await waitFor(() => checkRuns().find((r) => r.id === first.id && r.conclusion === 'success'), 10_000, 'success');
+    expect(gh.checkRunHistory(first.id).at(-1)!.output!.summary).toContain('U0BOB');
+
+    seedPullRequest(7, { sha: SHA2 });
+    expect((await send('pull_request', pullRequestEvent('synchronize', { number: 7, login: 'alice', labels: [], sha: SHA2, installation: INSTALLATION }))).body.outcome).toBe('new_round');
+    const second = await waitFor(() => checkRuns().find((r) => r.head_sha === SHA2 && r.status === 'in_progress' && r.output?.title === 'Waiting for senior sign-off'), 10_000, 'new check run on the new head');
+    expect(second.id).not.toBe(first.id);
+
+    const updated = await waitFor(() => {
+      const c = h.slack.messagesIn(PAY).find((m) => m.ts === card.ts)!;
+      return buttonsOf(c).some((b) => b.text === 'Reject' && JSON.parse(b.value).round === 2) && c;
+    }, 10_000, 'card buttons back for round 2');
+    await press(h, updated, 'Reject', 'U0BOB');
+    const modal = await waitFor(() => h.slack.views.find((v) => !v.closed), 5_000, 'reject modal');
+    await h.slack.sendViewSubmission(h.events, { user_id: 'U0BOB', view: { callback_id: String(modal.view.callback_id), private_metadata: String(modal.view.private_metadata), state: { values: { reject_reason: { reason: { type: 'plain_text_input', value: 'no tests for the new checks' } } } } } });
+    await waitFor(() => checkRuns().find((r) => r.id === second.id && r.conclusion === 'failure'), 10_000, 'failure');
+    // Exactly one check run per head.
+    expect(checkRuns().filter((r) => r.head_sha === SHA1)).toHaveLength(1);
+    expect(checkRuns().filter((r) => r.head_sha === SHA2)).toHaveLength(1);
+  });
+
+  it('when GitHub rate-limits and fails for a while, then delivery waits, and nothing is lost or created twice', async () => {
+    gh.failNext(1, { secondaryRateLimit: 1 }, { method: 'POST', path: /check-runs$/ });
+    gh.failNext(2, { status: 502 }, { method: 'POST', path: /check-runs$/ });
+    const key = await openPr(11, { files: ['README.md'], trailer: false });
+    await waitFor(() => checkRuns().find((r) => r.conclusion === 'success'), 20_000, 'check run after the faults');
+    expect(checkRuns()).toHaveLength(1);
+    expect((await gate(key)).status).toBe(200);
+    await waitFor(async () => (await h.app.api('GET', '/api/outbox/stats')).body.pending === 0, 10_000, 'all delivered');
+    expect((await h.app.api('GET', '/api/outbox/stats')).body).toMatchObject({ pending: 0, dead: 0 });
+  });
+});
+
+describe('deployment protection rules', () => {
+  const request = (sha: string, run: number, o: { pullRequests?: number[]; environment?: string } = {}) =>
+    send('deployment_protection_rule', protectionRuleEvent({ sha, callbackUrl: gh.deploymentCallbackUrl(REPO, run), installation: INSTALLATION, ...o }));
+  const answers = (run: number) => gh.protectionRuleAnswers(REPO).filter((a) => a.runId === run);
+
+  it('when the change is approved, then the rule is approved within seconds, naming the approvers', async () => {
+    const key = await openPr(12, { files: ['README.md'], trailer: false });
+    await waitFor(async () => (await gate(key)).status === 200, 10_000, 'approved');
+    expect((await request(SHA1, 101)).body).toMatchObject({ outcome: 'approved', change: key });
+    const [a] = await waitFor(() => answers(101).length === 1 && answers(101), 10_000, 'answer');
+    expect(a).toMatchObject({ environment_name: 'production', state: 'approved', installation: INSTALLATION });
+    expect(a.comment).toContain(`${key} needs no sign-off`);
+  });
+
+  it('when the change is pending, then the rule is held and answered only after sign-off, exactly once', async () => {
+    const key = await openPr(13);
+    const card = await waitForCard(h.slack, PAY, key);
+    expect((await request(SHA1, 102, { pullRequests: [13] })).body).toMatchObject({ outcome: 'held', change: key });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answers(102)).toHaveLength(0);
+    await press(h, card, 'Approve', 'U0BOB');
+    const [a] = await waitFor(() => answers(102).length === 1 && answers(102), 10_000, 'answered after sign-off');
+    expect(a).toMatchObject({ state: 'approved' });
+    expect(a.comment).toContain('signed off by U0BOB');
+    // A redelivery of the same request is answered from what was stored, not again.
+    expect((await request(SHA1, 102, { pullRequests: [13] })).body.outcome).toBe('answered_before');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answers(102)).toHaveLength(1);
+  });
+
+  it('when the change is rejected, the SHA is unknown, or an approval covers another commit, then the rule is rejected with the reason', async () => {
+    const key = await openPr(14);
+    const card = await waitForCard(h.slack, PAY, key);
+    await press(h, card, 'Reject', 'U0BOB');
+    const modal = await waitFor(() => h.slack.views.find((v) => !v.closed), 5_000, 'reject modal');
+    await h.slack.sendViewSubmission(h.events, { user_id: 'U0BOB', view: { callback_id: String(modal.view.callback_id), private_metadata: String(modal.view.private_metadata), state: { values: { reject_reason: { reason: { type: 'plain_text_input', value: 'unsafe' } } } } } });
+    await waitFor(async () => (await gate(key)).status === 403, 5_000, 'rejected');
+    expect((await request(SHA1, 103)).body.outcome).toBe('rejected');
+    expect((await request(UNKNOWN, 104)).body).toMatchObject({ outcome: 'rejected', comment: `no Countersign change for ${UNKNOWN}` });
+    await waitFor(() => answers(103).length === 1 && answers(104).length === 1, 10_000, 'answers');
+    expect(answers(103)[0]).toMatchObject({ state: 'rejected', comment: expect.stringContaining('rejected by U0BOB: unsafe') });
+    expect(answers(104)[0]).toMatchObject({ state: 'rejected', comment: `no Countersign change for ${UNKNOWN}` });
+  });
+
+  it('when a merged PR’s merge commit is deployed, then the approval covers it, and its deployment_status records a deployment', async () => {
+    const key = await openPr(15, { files: ['README.md'], trailer: false });
+    await waitFor(async () => (await gate(key)).status === 200, 10_000, 'approved');
+    expect((await send('pull_request', pullRequestEvent('closed', { number: 15, merged: true, sha: SHA1, mergeCommitSha: MERGE, installation: INSTALLATION }))).body.outcome).toBe('merged');
+    expect((await gate(key, `?sha=${MERGE}`)).status).toBe(200);
+    expect((await request(MERGE, 105)).body.outcome).toBe('approved');
+    const recorded = await send('deployment_status', deploymentStatusEvent({ sha: MERGE, environment: 'production', state: 'success' }));
+    expect(recorded.body).toMatchObject({ outcome: 'recorded', change: key, ungated: false });
+    expect((await detail(key)).history.map((e: { action: string }) => e.action)).toContain('deployment_recorded');
+  });
+});
