@@ -7,6 +7,7 @@ const app = await start({
   // A short lease: rows a killed process had leased are taken over within seconds (production: 60 s).
   outbox: { pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 500, postIntervalMs: 20, leaseMs: 5_000 },
   recovery: { everyMs: 500, olderThanMs: 1_000 },
+  githubOutbox: { pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 500, leaseMs: 5_000 },
 });
 process.stdout.write(`READY ${app.url}\n`);
 const stop = async () => {
