@@ -8,6 +8,7 @@ import { benchIntake } from './intake.ts';
 import { benchSuspects } from './suspects.ts';
 import { benchOutboxDrain } from './outbox-drain.ts';
 import { benchPaths } from './paths.ts';
+import { benchRss } from './rss.ts';
 import type { Figure } from './lib.ts';
 
 const only = process.argv.slice(2);
@@ -18,6 +19,7 @@ const benches: [string, () => Promise<Figure | Figure[]>][] = [
   ['suspects', benchSuspects],
   ['outbox', benchOutboxDrain],
   ['paths', benchPaths],
+  ['rss', benchRss],
 ];
 
 const figures: Figure[] = [];

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
@@ -16,9 +16,17 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
-/** Project root, resolved from this file so it works however the process was started. */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/**
+ * Project root: the nearest folder above this code that holds a package.json, so it is the same whether
+ * this file runs as src/db/client.ts (tsx, tests) or bundled into dist/main.js (`npm run build`).
+ */
+export const PROJECT_ROOT = projectRoot(dirname(fileURLToPath(import.meta.url)));
 export const MIGRATIONS_DIR = process.env.COUNTERSIGN_MIGRATIONS_DIR || resolve(PROJECT_ROOT, 'drizzle');
+
+function projectRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+  return resolve(from, '../..');
+}
 
 /** Advisory lock key that serialises migrations across replicas ("cs-migr" as an int). */
 const MIGRATION_LOCK = 0x63736d67;

@@ -192,31 +192,61 @@ describe('deploy/Dockerfile', () => {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
-  const instr = (name: string) => lines.map((l, i) => ({ l, i })).filter(({ l }) => l.split(/\s+/)[0].toUpperCase() === name);
+  const word = (l: string) => l.split(/\s+/)[0].toUpperCase();
+  const instr = (name: string) => lines.map((l, i) => ({ l, i })).filter(({ l }) => word(l) === name);
+  // Stages: the instructions after each FROM, by name (`FROM image AS name`); the last one is the runtime image.
+  const stages = instr('FROM').map(({ l, i }, n, froms) => ({ name: /\sAS\s+(\S+)/i.exec(l)?.[1] ?? `#${n}`, lines: lines.slice(i + 1, froms[n + 1]?.i ?? lines.length) }));
+  const stage = (name: string) => stages.find((s) => s.name === name)!;
+  const runtime = stages.at(-1)!;
+  const runs = (s: { lines: string[] }) => s.lines.filter((l) => word(l) === 'RUN');
+  const copies = (s: { lines: string[] }) => s.lines.filter((l) => word(l) === 'COPY');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8'));
 
-  it('builds in at least two stages on node:20-bookworm-slim and installs production dependencies only', () => {
+  it('builds in three stages on node:20-bookworm-slim: build (all dependencies), deps (production only), runtime', () => {
     const froms = instr('FROM');
-    expect(froms.length).toBeGreaterThanOrEqual(2);
+    expect(froms.length).toBeGreaterThanOrEqual(3);
     for (const { l } of froms) expect(l).toMatch(/^FROM node:20-bookworm-slim\b/);
-    expect(lines.some((l) => l.startsWith('RUN') && l.includes('npm ci --omit=dev'))).toBe(true);
-    expect(instr('COPY').some(({ l }) => /--from=deps\s+\/app\/node_modules/.test(l))).toBe(true);
+    expect(stages.map((s) => s.name)).toEqual(expect.arrayContaining(['build', 'deps']));
+    expect(runs(stage('build')).some((l) => /\bnpm ci\b/.test(l) && !l.includes('--omit=dev'))).toBe(true);
+    expect(runs(stage('build'))).toContain('RUN npm run build');
+    expect(runs(stage('deps')).some((l) => l.includes('npm ci --omit=dev'))).toBe(true);
+    // The package's `prepare` script is the build: it must not run before the sources are in the stage.
+    for (const l of lines.filter((x) => word(x) === 'RUN' && /\bnpm ci\b/.test(x))) expect(l).toContain('--ignore-scripts');
   });
 
-  it('runs as `node`, exposes 3000, and starts src/main.ts with tsx', () => {
+  it('the runtime image runs `node dist/main.js` as `node`, exposes 3000, and stops on SIGTERM', () => {
     const user = instr('USER');
     const cmd = instr('CMD');
     expect(cmd).toHaveLength(1);
+    expect(runtime.lines).toContain(cmd[0].l);
     expect(user.map(({ l }) => l)).toContain('USER node');
     expect(user.at(-1)!.l).toBe('USER node');
     expect(user.at(-1)!.i).toBeLessThan(cmd[0].i);
     expect(instr('EXPOSE').map(({ l }) => l)).toContain('EXPOSE 3000');
-    expect(JSON.parse(cmd[0].l.slice('CMD'.length).trim())).toEqual(['node', '--import', 'tsx', 'src/main.ts']);
+    expect(JSON.parse(cmd[0].l.slice('CMD'.length).trim())).toEqual(['node', 'dist/main.js']);
     expect(lines).toContain('STOPSIGNAL SIGTERM');
     expect(instr('HEALTHCHECK').some(({ l }) => l.includes('/healthz'))).toBe(true);
   });
 
-  it('copies what the app reads at run time', () => {
-    const copies = instr('COPY').map(({ l }) => l).join('\n');
-    for (const path of ['src', 'drizzle', 'countersign.yml', 'package.json']) expect(copies).toContain(path);
+  it('the runtime image ships the build, production node_modules, drizzle/ and package.json, and no sources or tsx', () => {
+    const copied = copies(runtime);
+    expect(copied).toContain('COPY --from=deps /app/node_modules ./node_modules');
+    expect(copied).toContain('COPY --from=build /app/dist ./dist');
+    expect(copied.some((l) => /^COPY drizzle\s+\.\/drizzle$/.test(l))).toBe(true);
+    // package.json carries "type": "module" for dist/*.js; countersign.yml is the default config.
+    expect(copied.some((l) => /^COPY (\S+\s+)*package\.json(\s+\S+)*\s+\.\/$/.test(l) && l.includes('countersign.yml'))).toBe(true);
+    expect(copied.join('\n')).not.toMatch(/\bsrc\b|tsconfig|node_modules\/\.bin|--from=build \/app\/node_modules/);
+    expect(runtime.lines.join('\n')).not.toMatch(/\btsx\b|typescript|esbuild/);
+    expect(runs(runtime)).toEqual([]);
+  });
+
+  it('`npm ci --omit=dev` leaves out tsx, typescript and esbuild: dev dependencies only, in package.json and the lockfile', () => {
+    for (const name of ['tsx', 'typescript', 'esbuild']) {
+      expect(pkg.dependencies[name], name).toBeUndefined();
+      expect(pkg.devDependencies[name], name).toBeDefined();
+      expect(lock.packages[`node_modules/${name}`]?.dev, `${name} is dev-only in package-lock.json`).toBe(true);
+    }
+    expect(pkg.scripts.build).toBe('node scripts/build.mjs');
   });
 });
