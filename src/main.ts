@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { parseApiTokens, parseEnv, type ApiToken, type Env } from './config/env.ts';
@@ -202,9 +203,9 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     const ctx = { deps, nudge: () => sender?.nudge(), clicks };
     slack = createSlackApp(slackSettings, ctx, logger);
     deps.reviewers = slackReviewerDirectory(config, slack.client, logger);
-    deps.notifier = gh ? composeNotifiers(slackNotifier(config), githubNotifier(config)) : slackNotifier(config);
+    deps.notifier = gh ? composeNotifiers(slackNotifier(config), githubNotifier(deps)) : slackNotifier(config);
     deps.incidents = slackIncidentNotifier(config);
-    sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(database, config), onResult: metrics.outboxResult, ...opts.outbox });
+    sender = new OutboxSender({ database, client: slack.client, logger, render: messageRenderer(deps), onResult: metrics.outboxResult, ...opts.outbox });
     recovery = new ReceiptRecovery(ctx, logger, opts.recovery);
     if (slack.listener) server.mount('/slack', guardSlackListener(slackSettings.signingSecret, slack.listener));
   } else {
@@ -216,7 +217,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
 
   const url = `http://${host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host}:${port}`;
   appUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  if (gh && !slack) deps.notifier = composeNotifiers(silentNotifier, githubNotifier(config));
+  if (gh && !slack) deps.notifier = composeNotifiers(silentNotifier, githubNotifier(deps));
   await slack?.start();
   sender?.start();
   githubSender?.start();
@@ -350,6 +351,8 @@ async function runCli(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('src/main.ts')) {
+// Run when this file is the entry point (tsx src/main.ts, node dist/main.js), also through a symlink or a path with spaces.
+const entry = process.argv[1] && existsSync(process.argv[1]) ? pathToFileURL(realpathSync(process.argv[1])).href : '';
+if (import.meta.url === entry) {
   await runCli();
 }

@@ -4,11 +4,14 @@ const ENV = `Environment:
 `;
 
 const EXIT_CODES = `Exit codes:
-  0  done: registered (submit), approved (wait), chain intact (audit verify)
-  1  rejected, expired or cancelled (wait); chain broken (audit verify)
+  0  done: registered (submit), approved (wait), chain intact (audit verify), every case
+     passed (policy test), the config is valid (config check)
+  1  rejected, expired or cancelled (wait); chain broken (audit verify); a case failed
+     (policy test)
   2  timed out (wait)
   3  approved, but for a different commit or plan (wait)
-  4  usage error, connection error, unknown change, or a request the server refused
+  4  usage error, connection error, unknown change, or a request the server refused; an
+     invalid config, case file or change (policy test, config check)
 `;
 
 export const MAIN_HELP = `countersign: register changes with Countersign and wait for senior sign-off, from CI.
@@ -17,7 +20,11 @@ Usage:
   countersign submit --title T --service S --environment E --author-github LOGIN [options]
   countersign wait KEY [--sha SHA] [--plan-sha256 H] [--timeout 2h] [--interval 15s]
   countersign audit verify
+  countersign policy test FILE... [--config PATH]
+  countersign config check [PATH]
   countersign help [command]
+
+submit, wait and audit talk to a server; policy test and config check run offline.
 
 ${ENV}
 ${EXIT_CODES}`;
@@ -91,4 +98,47 @@ order and reports the first broken row by its id.
 ${ENV}
 Exit codes: 0 the chain is intact, 1 the chain is broken (the first broken row is named),
 4 usage or connection error.
+`;
+
+const CONFIG_ENV = `Environment:
+  COUNTERSIGN_CONFIG  the config file when none is given (default ./countersign.yml)
+`;
+
+export const POLICY_HELP = `countersign policy test: check the risk policy against test cases, offline.
+
+Usage:
+  countersign policy test FILE... [--config PATH]
+
+Each FILE (YAML or JSON) holds cases:
+  cases:
+    - name: junior AI change is high
+      change: { ... }        # a POST /api/changes body
+      expect: { level: high, approvals_required: 1 }
+
+expect takes any of: level, approvals_required, rules (the names of the matching rules, in
+any order), ai_assisted, status (pending or approved). Each change is validated and decided
+with the server's own code (schema, config checks, author, AI detection, terraform plan,
+blast radius, policy); no server or database is needed.
+
+Prints one line per case (ok or FAIL, a failure with every expected and actual value that
+differ and the matching rules with their reasons), then a summary.
+
+Options:
+  --config PATH   the config to test (default COUNTERSIGN_CONFIG or ./countersign.yml)
+
+${CONFIG_ENV}
+Exit codes: 0 every case passed, 1 a case failed, 4 usage error, an unreadable file, an
+invalid config, or an invalid case or change (naming the file, the case and the field).
+`;
+
+export const CONFIG_HELP = `countersign config check: validate a config file as the server does at start.
+
+Usage:
+  countersign config check [PATH]
+
+PATH defaults to COUNTERSIGN_CONFIG or ./countersign.yml. Every problem is named by its key
+path, e.g. teams[1].seniors, as the server reports it.
+
+${CONFIG_ENV}
+Exit codes: 0 the config is valid, 4 it is missing or invalid (every problem is printed).
 `;

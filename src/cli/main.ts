@@ -1,7 +1,7 @@
 import { audit } from './audit.ts';
 import { EXIT, UsageError, type Io } from './args.ts';
 import { ConnectionError } from './client.ts';
-import { AUDIT_HELP, MAIN_HELP, SUBMIT_HELP, WAIT_HELP } from './help.ts';
+import { AUDIT_HELP, CONFIG_HELP, MAIN_HELP, POLICY_HELP, SUBMIT_HELP, WAIT_HELP } from './help.ts';
 import { submit } from './submit.ts';
 import { wait } from './wait.ts';
 
@@ -9,6 +9,9 @@ const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number
   submit: { run: submit, help: SUBMIT_HELP },
   wait: { run: wait, help: WAIT_HELP },
   audit: { run: audit, help: AUDIT_HELP },
+  // Loaded on demand: they bring the config schema and the intake code (~0.5 s), which submit and wait never need.
+  policy: { run: async (args, io) => (await import('./policy.ts')).policy(args, io), help: POLICY_HELP },
+  config: { run: async (args, io) => (await import('./config.ts')).config(args, io), help: CONFIG_HELP },
 };
 
 export function processIo(): Io {

@@ -2,6 +2,7 @@ import { parseDuration } from '../domain/duration.ts';
 import { escalationTimings, type EscalationTimings } from '../domain/escalation.ts';
 import { ServiceGraph } from '../domain/service-graph.ts';
 import type { SuspectWindow } from '../domain/suspects.ts';
+import type { Freeze } from '../domain/freezes.ts';
 import type { ParsedConfig } from './schema.ts';
 
 /**
@@ -20,6 +21,10 @@ export interface ResolvedConfig {
   teamOf(service: string): string | undefined;
   /** The channel a team's cards go to: its senior channel, else the approvals channel. */
   cardChannel(team: string): string;
+  /** Whether a team's gate blocks (`enforce`) or only says what it would do (`shadow`). */
+  enforcementOf(team: string): 'enforce' | 'shadow';
+  /** The freezes, with times resolved. */
+  freezes: Freeze[];
 }
 
 /** Milliseconds of a duration the schema has already validated. */
@@ -39,5 +44,13 @@ export function resolveConfig(cfg: ParsedConfig): ResolvedConfig {
     graph: new ServiceGraph(cfg.services),
     teamOf: (service) => teamOfService.get(service),
     cardChannel: (team) => channelOfTeam.get(team) ?? cfg.slack.approvals_channel,
+    enforcementOf: (team) => cfg.teams.find((t) => t.name === team)?.enforcement ?? cfg.enforcement,
+    freezes: cfg.freezes.map((f): Freeze => ({
+      name: f.name,
+      reason: f.reason,
+      environments: f.environments,
+      services: f.services ?? null,
+      when: f.from ? { kind: 'window', from: new Date(f.from), to: new Date(f.to!) } : { kind: 'recurring', cron: f.cron!, durationMs: ms(f.duration!), timezone: f.timezone ?? cfg.escalation.timezone },
+    })),
   };
 }

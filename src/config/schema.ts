@@ -39,6 +39,31 @@ const glob = z.string().min(1).superRefine((g, ctx) => {
   if (!check.ok) ctx.addIssue({ code: 'custom', message: `glob ${JSON.stringify(g.slice(0, 60))} ${check.message}` });
 });
 
+const enforcement = z.enum(['enforce', 'shadow'], { error: 'expected enforce or shadow' });
+
+/** When a freeze holds: between two times, or from each `cron` start for `duration` (in `timezone`). */
+const freezeSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,59}$/i, 'expected a short name such as black-friday'),
+    reason: z.string().trim().min(1).max(300),
+    environments: z.array(environmentName).min(1, 'list at least one environment'),
+    services: z.array(name).min(1).optional().describe('default: every service'),
+    from: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time such as 2026-11-27T00:00:00Z' }).optional(),
+    to: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time such as 2026-12-01T00:00:00Z' }).optional(),
+    cron: cronExpr.optional().describe('when each freeze starts'),
+    duration: duration.optional().describe('how long each freeze started by cron lasts'),
+    timezone: timezone.optional().describe('for cron (default: escalation.timezone)'),
+  })
+  .superRefine((f, ctx) => {
+    const window = f.from !== undefined || f.to !== undefined;
+    const recurring = f.cron !== undefined || f.duration !== undefined;
+    if (window === recurring) ctx.addIssue({ code: 'custom', message: 'give either from and to, or cron and duration' });
+    else if (window && (f.from === undefined || f.to === undefined)) ctx.addIssue({ code: 'custom', path: [f.from === undefined ? 'from' : 'to'], message: 'is required with ' + (f.from === undefined ? 'to' : 'from') });
+    else if (window && Date.parse(f.from!) >= Date.parse(f.to!)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+    else if (recurring && (f.cron === undefined || f.duration === undefined)) ctx.addIssue({ code: 'custom', path: [f.cron === undefined ? 'cron' : 'duration'], message: 'is required with ' + (f.cron === undefined ? 'duration' : 'cron') });
+    if (f.timezone && !recurring) ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'only applies to cron freezes' });
+  });
+
 const levelList = z.array(z.enum(AUTHOR_LEVELS), { error: `expected a list of levels (${AUTHOR_LEVELS.join(', ')})` });
 
 export const conditionsSchema = z
@@ -71,6 +96,8 @@ const approvalsSchema = z.strictObject({
 
 const parsedConfigSchema = z
   .strictObject({
+    enforcement: enforcement.default('enforce').describe('enforce: the gate blocks; shadow: everything happens, but the gate never blocks (a dry run)'),
+    freezes: z.array(freezeSchema).default([]).describe('deploy freezes: while one is active for an environment (and service), the gate answers 403 frozen'),
     environments: z
       .array(environmentName, { error: 'expected a list of environment names' })
       .min(1, 'list at least one environment, or leave the key out')
@@ -92,6 +119,7 @@ const parsedConfigSchema = z
           seniors_usergroup: usergroupId.optional().describe('members of this Slack user group may sign off too'),
           escalation_contacts: userIds.optional().describe('mentioned when a request escalates'),
           escalation_usergroup: usergroupId.optional().describe('mentioned when a request escalates'),
+          enforcement: enforcement.optional().describe('overrides the top-level enforcement for this team'),
         }),
       )
       .min(1, 'expected at least one team'),
@@ -238,6 +266,14 @@ const parsedConfigSchema = z
       cfg.policy.rules.forEach((r, i) => r.when.environment?.forEach((env, j) => unknown(env, ['policy', 'rules', i, 'when', 'environment', j])));
       unknown(cfg.github.environment, ['github', 'environment']);
     }
+    cfg.freezes.forEach((f, i) => {
+      f.services?.forEach((svc, j) => {
+        if (!serviceNames.has(svc)) ctx.addIssue({ code: 'custom', path: ['freezes', i, 'services', j], message: `unknown service "${svc}"` });
+      });
+      if (cfg.environments) f.environments.forEach((env, j) => {
+        if (!cfg.environments!.includes(env)) ctx.addIssue({ code: 'custom', path: ['freezes', i, 'environments', j], message: `unknown environment "${env}"; environments lists ${cfg.environments!.join(', ')}` });
+      });
+    });
     const e = cfg.escalation;
     const [remind, escalate, expire] = [e.remind_after, e.escalate_after, e.expire_after].map((d) => parseDuration(d));
     // A malformed duration is already reported on its own key; only compare well-formed ones.

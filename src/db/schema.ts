@@ -64,6 +64,8 @@ export const changes = pgTable(
      * decided (the gate answers 202 `reading_pull_request`) until the read succeeds.
      */
     awaitingRead: boolean('awaiting_read').notNull().default(false),
+    /** Registered while its team was in shadow mode (the gate did not block it): for shadow stats. */
+    shadow: boolean('shadow').notNull().default(false),
     createdAt: ts('created_at').notNull(),
     /** When the current review round started (registration, new commits, a reopen): escalation counts from here. */
     roundStartedAt: ts('round_started_at').notNull(),
@@ -269,6 +271,10 @@ export const deployments = pgTable(
     environment: text('environment').notNull(),
     status: deploymentStatusEnum('status').notNull(),
     ungated: boolean('ungated').notNull(),
+    /** Recorded while its team was in shadow mode: an ungated shadow deployment is one the gate would have blocked. */
+    shadow: boolean('shadow').notNull().default(false),
+    /** The freeze that held its environment when it was deployed (null: none). */
+    frozenBy: text('frozen_by'),
     deployedAt: ts('deployed_at').notNull(),
     createdAt: ts('created_at').notNull(),
   },

@@ -29,6 +29,8 @@ export interface Change {
   merge_commit_sha: string | null;
   /** Still reading the pull request's files and commits from GitHub: not decided yet. */
   awaiting_read: boolean;
+  /** Registered while its team was in shadow mode (the gate did not block it). */
+  shadow: boolean;
   /** Set when someone in `break_glass.allowed` opened the gate before sign-off. */
   breakglass: BreakGlass | null;
   diff: DiffStats | null;

@@ -18,6 +18,10 @@ export interface Deployment {
   status: DeploymentStatus;
   /** Deployed while the change's gate was not open (pending, rejected, expired, cancelled). */
   ungated: boolean;
+  /** Deployed while its team was in shadow mode: an ungated one is a deploy the gate would have blocked. */
+  shadow: boolean;
+  /** The freeze that held its environment at the time (null: none). */
+  freeze: string | null;
   deployed_at: Date;
   created_at: Date;
 }

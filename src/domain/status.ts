@@ -1,3 +1,4 @@
+import type { FreezePeriod } from './freezes.ts';
 import type { ChangeStatus } from './types.ts';
 
 /** Statuses from which nothing moves on (except a new review round on new commits). */
@@ -12,6 +13,22 @@ export interface GateAnswer {
   reason?: 'reading_pull_request';
   /** Set with 409: the change is approved, but for another artifact than the one asked about. */
   stale?: StaleApproval;
+  /** Set while a freeze holds the change's environment (and service): enforce mode answers 403 `frozen`. */
+  freeze?: FreezePeriod;
+}
+
+/** The gate as answered: enforce mode's answer, or in shadow mode 200 with what enforce mode would say. */
+export interface EnforcedGate extends GateAnswer {
+  /** False in shadow mode: the gate never blocks. */
+  enforced: boolean;
+  /** What enforce mode answers (equal to `allowed` in enforce mode). */
+  would_allow: boolean;
+}
+
+/** What the gate weighs besides the change: whether its team is in shadow mode, and a freeze holding now. */
+export interface GateContext {
+  shadow: boolean;
+  freeze: FreezePeriod | null;
 }
 
 /** What an approval covered versus what the gate was asked about (`?sha=` or `?plan_sha256=`). */
@@ -98,4 +115,16 @@ export function gateOf(c: GateSubject, request: { sha?: string | null; plan_sha2
   // Undecided until read; a rejection (403) or a break-glass (the audited emergency path) stands meanwhile.
   if (readingHolds(c)) return { httpStatus: 202, allowed: false, reason: 'reading_pull_request' };
   return gateFor(c.status, { approvedSha: c.head_sha, mergeSha: c.merge_commit_sha, requestedSha: request.sha, approvedPlan: c.plan_sha256, requestedPlan: request.plan_sha256 });
+}
+
+/**
+ * The gate with its context. A freeze refuses every status (403 `frozen`) except
+ * `approved_breakglass`, the audited way through a freeze. In shadow mode the gate never blocks:
+ * it answers 200 `allowed`, and `would_allow` (with any freeze) says what enforce mode would.
+ */
+export function enforcedGate(c: GateSubject, request: { sha?: string | null; plan_sha256?: string | null }, ctx: GateContext): EnforcedGate {
+  const base = gateOf(c, request);
+  const enforce: GateAnswer = ctx.freeze && c.status !== 'approved_breakglass' ? { httpStatus: 403, allowed: false, freeze: ctx.freeze } : base;
+  if (!ctx.shadow) return { ...enforce, enforced: true, would_allow: enforce.allowed };
+  return { ...enforce, httpStatus: 200, allowed: true, enforced: false, would_allow: enforce.allowed };
 }

@@ -6,8 +6,26 @@ import type { CheckRunState } from './client.ts';
 /** The name branch protection requires (pinned): one check run of this name per head SHA. */
 export const CHECK_NAME = 'Countersign';
 
-/** What the check run says about a change, rendered from its current state (like the Slack card). */
-export function checkRunFor(change: Change, opts: { waitingOn: string[]; detailsUrl?: string }): CheckRunState {
+/** The title of a check run that would block but does not, in shadow mode (pinned). */
+export const SHADOW_TITLE = 'Shadow mode: would wait for sign-off';
+
+/**
+ * What the check run says about a change, rendered from its current state (like the Slack card).
+ * In shadow mode a check run that would block (in progress or failing) completes `neutral` instead,
+ * its summary saying what enforce mode would show.
+ */
+export function checkRunFor(change: Change, opts: { waitingOn: string[]; detailsUrl?: string; shadow?: boolean }): CheckRunState {
+  const state = enforcedCheckRun(change, opts);
+  if (!opts.shadow || state.conclusion === 'success') return state;
+  return {
+    ...state,
+    status: 'completed',
+    conclusion: 'neutral',
+    output: { title: SHADOW_TITLE, summary: `Countersign is in shadow mode for the ${change.team} team: it does not block merges or deploys yet. In enforce mode this check would show:\n\n**${state.output.title}**\n\n${state.output.summary}` },
+  };
+}
+
+function enforcedCheckRun(change: Change, opts: { waitingOn: string[]; detailsUrl?: string }): CheckRunState {
   const base = { name: CHECK_NAME, ...(opts.detailsUrl && { details_url: opts.detailsUrl }) };
   const reasons = change.risk.reasons.length ? change.risk.reasons.map((r) => `- ${r.text}`).join('\n') : '- no rule matched';
   const signed = change.sign_offs.filter((s) => s.round === change.round && s.decision === 'approved').map((s) => s.reviewer);

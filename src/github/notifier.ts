@@ -1,11 +1,9 @@
-import type { Config } from '../config/schema.ts';
 import type { Tx } from '../db/client.ts';
-import { answerDeploymentRequest, openDeploymentRequests } from '../db/repositories/github.ts';
 import { enqueue } from '../db/repositories/outbox.ts';
 import { githubGroup, outboxMessage, type OutboxMessage } from '../delivery/messages.ts';
 import type { Change } from '../domain/change.ts';
-import { protectionAnswer } from '../domain/protection-rule.ts';
-import type { ChangeNotifier } from '../use-cases/ports.ts';
+import { answerHeld } from '../use-cases/handle-github-deployment.ts';
+import type { ChangeNotifier, Deps } from '../use-cases/ports.ts';
 
 /** The GitHub rows of one change go in one group, in order; `channel` only names the repository (no pacing). */
 const row = (change: Pick<Change, 'id' | 'external_id'>, kind: 'github_read_pr' | 'github_check_run' | 'github_deployment_answer', payload: Record<string, number>): OutboxMessage =>
@@ -19,23 +17,12 @@ export const checkRunSync = (change: Change): OutboxMessage => row(change, 'gith
  * answering the deployment protection rules that wait on a decision. Only for changes that came
  * through the GitHub App (they carry an installation).
  */
-export function githubNotifier(config: Config): ChangeNotifier {
+export function githubNotifier(deps: Pick<Deps, 'config' | 'clock'>): ChangeNotifier {
   const viaApp = (c: Pick<Change, 'github_installation_id'>) => c.github_installation_id !== null;
-
-  /** Answers every request held for this change that its new state decides (each exactly once). */
-  async function answerHeld(tx: Tx, change: Change): Promise<OutboxMessage[]> {
-    const out: OutboxMessage[] = [];
-    for (const r of await openDeploymentRequests(tx, change.id)) {
-      const a = protectionAnswer(change, r.sha, { unknownDeployments: config.github.unknown_deployments });
-      if (a.state === 'wait') continue;
-      if (await answerDeploymentRequest(tx, r.id, a.state, a.comment, change.updated_at)) out.push(row(change, 'github_deployment_answer', { request_id: r.id }));
-    }
-    return out;
-  }
 
   async function sync(tx: Tx, change: Change, extra: OutboxMessage[] = []): Promise<void> {
     if (!viaApp(change)) return;
-    await enqueue(tx, [...extra, checkRunSync(change), ...(await answerHeld(tx, change))]);
+    await enqueue(tx, [...extra, checkRunSync(change), ...(await answerHeld(deps, tx, change))]);
   }
 
   return {
@@ -56,6 +43,8 @@ export function githubNotifier(config: Config): ChangeNotifier {
       // A new round (new commits, a reopen) is read again before it is decided.
       sync(tx, change, revision.kind === 'new_round' && change.awaiting_read ? [row(change, 'github_read_pr', { change_id: change.id, round: change.round })] : []),
     breakGlassUsed: (tx, change) => sync(tx, change),
+    // Held deployment requests are answered by the freeze watcher once nothing holds them.
+    freezeBoundary: async () => {},
   };
 }
 
@@ -75,5 +64,6 @@ export function composeNotifiers(...all: ChangeNotifier[]): ChangeNotifier {
     digest: each('digest'),
     changeRevised: each('changeRevised'),
     breakGlassUsed: each('breakGlassUsed'),
+    freezeBoundary: each('freezeBoundary'),
   };
 }

@@ -126,7 +126,11 @@ export class GithubSender {
         const change = await findChange(this.database.db, m.payload.change_id);
         if (!change?.github_installation_id || !change.head_sha) return done();
         const { repo } = pullRequestOf(change.external_id);
-        const state = checkRunFor(change, { waitingOn: change.status === 'pending' ? await this.o.waitingOn(change) : [], detailsUrl: await this.o.detailsUrl?.(change) });
+        const state = checkRunFor(change, {
+          waitingOn: change.status === 'pending' ? await this.o.waitingOn(change) : [],
+          detailsUrl: await this.o.detailsUrl?.(change),
+          shadow: this.o.deps.config.resolved.enforcementOf(change.team) === 'shadow',
+        });
         const existing = await checkRunOf(this.database.db, change.id, change.head_sha);
         if (existing !== null) {
           await this.o.api.updateCheckRun(change.github_installation_id, repo, existing, state);

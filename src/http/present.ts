@@ -1,5 +1,6 @@
 import type { HistoryEntry } from '../db/repositories/audit.ts';
 import type { Change } from '../domain/change.ts';
+import type { FreezePeriod } from '../domain/freezes.ts';
 import { countApprovals } from '../domain/sign-off.ts';
 import { describeBlastRadius } from '../domain/review-brief.ts';
 
@@ -58,3 +59,15 @@ export function presentChange(c: Change, history?: HistoryEntry[], nameOf: NameO
     }),
   };
 }
+
+/** A freeze as the gate shows it (pinned: name, reason, until). */
+export const presentFreeze = (f: FreezePeriod) => ({ name: f.name, reason: f.reason, until: f.until.toISOString() });
+
+/** A freeze period as `GET /api/freezes` lists it. */
+export const presentFreezePeriod = (f: FreezePeriod & { active: boolean }) => ({
+  ...presentFreeze(f),
+  from: f.from.toISOString(),
+  active: f.active,
+  environments: f.environments,
+  services: f.services,
+});

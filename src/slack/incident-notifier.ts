@@ -18,7 +18,8 @@ export function slackIncidentNotifier(config: Config): IncidentNotifier {
   return {
     async deploymentRecorded(tx, deployment, change, incidents, deployer) {
       const out: OutboxMessage[] = [];
-      if (deployment.ungated) {
+      // In shadow mode ungated deploys are expected (counted in stats, not alerted).
+      if ((deployment.ungated || deployment.freeze) && !deployment.shadow) {
         const alert = ungatedDeployAlert(deployment, change, deployer);
         out.push(channelMessage(config.slack.escalation_channel, alert, `ungated:${deployment.id}`));
       }

@@ -53,6 +53,14 @@ export function link(url: string | null | undefined, label: string): string {
 }
 
 /** "2026-11-02 10:00 UTC": readable everywhere (Slack clients and the sandbox). */
+/**
+ * A time to the second that each reader's Slack shows in their own time zone, with a UTC fallback:
+ * `<!date^1764288000^{date_short_pretty} {time_secs}|2025-11-28 00:00:00 UTC>`.
+ */
+export function slackTime(d: Date): string {
+  return `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} {time_secs}|${d.toISOString().slice(0, 19).replace('T', ' ')} UTC>`;
+}
+
 export function formatTime(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

@@ -7,6 +7,7 @@ import type { Change } from '../domain/change.ts';
 import type { ChangeNotifier } from '../use-cases/ports.ts';
 import { buildDigest, escalationMessage, reminderText } from './views/escalation.ts';
 import { authorDecisionDm, signOffThreadReply } from './views/notices.ts';
+import { freezeNotice } from './views/freezes.ts';
 import { breakGlassAlert, breakGlassThreadReply, revisionThreadReply } from './views/break-glass.ts';
 
 /** The channel a change's card goes to: its team's senior channel, else the approvals channel. */
@@ -94,6 +95,15 @@ export function slackNotifier(config: Config): ChangeNotifier {
         channelMessage(config.slack.escalation_channel, breakGlassAlert(change, { text: config.break_glass.review_within, ms: config.resolved.breakGlassReviewMs }, await cardLocation(tx, config, change))),
         cardUpdate(config, change),
         threadReply(config, change, breakGlassThreadReply(change)),
+      ]);
+    },
+    async freezeBoundary(tx, boundary, freeze, covered) {
+      const notice = freezeNotice(boundary, freeze, covered.length);
+      // One message per boundary (its ref makes it an owned message, posted once even if enqueued twice).
+      const ref = `freeze-${boundary}:${freeze.name}@${freeze.from.toISOString()}`;
+      await enqueue(tx, [
+        outboxMessage('message', `chan:${config.slack.escalation_channel}`, config.slack.escalation_channel, { text: notice.text, blocks: notice.blocks, ref }),
+        ...covered.filter(hasCard).map((c) => cardUpdate(config, c)),
       ]);
     },
   };

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { findChange, findChangeByExternalId } from '../db/repositories/changes.ts';
-import { answerDeploymentRequest, findChangeBySha, recordDeploymentRequest } from '../db/repositories/github.ts';
+import type { Tx } from '../db/client.ts';
+import { answerDeploymentRequest, findChangeBySha, openDeploymentRequests, recordDeploymentRequest } from '../db/repositories/github.ts';
 import { enqueue } from '../db/repositories/outbox.ts';
-import { githubGroup, outboxMessage } from '../delivery/messages.ts';
+import { githubGroup, outboxMessage, type OutboxMessage } from '../delivery/messages.ts';
 import type { Change } from '../domain/change.ts';
 import { protectionAnswer } from '../domain/protection-rule.ts';
 import { GITHUB_SOURCE, serviceForRepo } from './handle-github-event.ts';
+import { gateContext } from './check-gate.ts';
 import type { Deps } from './ports.ts';
 import { recordDeployment } from './record-deployment.ts';
 
@@ -85,13 +87,29 @@ export async function handleProtectionRule(deps: Deps, e: ProtectionRuleEvent, a
       createdAt: now,
     });
     if (request.answeredAt) return { outcome: 'answered_before' as const, change: change?.key ?? null, request: request.id };
-    const a = protectionAnswer(change, deploymentSha, { unknownDeployments: deps.config.github.unknown_deployments });
+    const a = protectionAnswer(change, deploymentSha, { unknownDeployments: deps.config.github.unknown_deployments }, change ? gateContext(deps, change, request.environment) : undefined);
     if (a.state === 'wait') return { outcome: 'held' as const, change: change!.key, request: request.id };
     if (await answerDeploymentRequest(tx, request.id, a.state, a.comment, now)) {
       await enqueue(tx, [outboxMessage('github_deployment_answer', change ? githubGroup(change) : `github:request:${request.id}`, `github:${repo}`, { request_id: request.id })]);
     }
     return { outcome: a.state, change: change?.key ?? null, request: request.id, comment: a.comment };
   });
+}
+
+/**
+ * Answers every deployment request held for this change that its state decides now (each exactly
+ * once; the caller holds the change's row lock): on a decision, and when a freeze ends.
+ */
+export async function answerHeld(deps: Pick<Deps, 'config' | 'clock'>, tx: Tx, change: Change): Promise<OutboxMessage[]> {
+  const out: OutboxMessage[] = [];
+  for (const r of await openDeploymentRequests(tx, change.id)) {
+    const a = protectionAnswer(change, r.sha, { unknownDeployments: deps.config.github.unknown_deployments }, gateContext(deps, change, r.environment));
+    if (a.state === 'wait') continue;
+    if (await answerDeploymentRequest(tx, r.id, a.state, a.comment, deps.clock.now())) {
+      out.push(outboxMessage('github_deployment_answer', githubGroup(change), `github:${r.repo}`, { request_id: r.id }));
+    }
+  }
+  return out;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { OutboxKind } from '../delivery/messages.ts';
 import type { Config } from '../config/schema.ts';
 import type { Database, Tx } from '../db/client.ts';
 import type { Change } from '../domain/change.ts';
+import type { FreezePeriod } from '../domain/freezes.ts';
 import type { Deployment, Incident, IncidentSuspect } from '../domain/incident.ts';
 import type { Clock, SignOff } from '../domain/types.ts';
 
@@ -43,6 +44,11 @@ export interface ChangeNotifier {
   changeRevised(tx: Tx, change: Change, before: Change, revision: Revision): Promise<void>;
   /** Someone opened the gate under break-glass: the escalation channel is alerted and the card says so. */
   breakGlassUsed(tx: Tx, change: Change): Promise<void>;
+  /**
+   * A freeze started or ended (called once per boundary across replicas): the escalation channel is
+   * told, and the cards of the waiting changes it covers show (or stop showing) the freeze.
+   */
+  freezeBoundary(tx: Tx, boundary: 'started' | 'ended', freeze: FreezePeriod, covered: Change[]): Promise<void>;
 }
 
 /** An outbox row written with a new change (see `registrationRows`). */
@@ -90,6 +96,7 @@ export const silentNotifier: ChangeNotifier = {
   digest: async () => {},
   changeRevised: async () => {},
   breakGlassUsed: async () => {},
+  freezeBoundary: async () => {},
 };
 
 /**

@@ -7,6 +7,7 @@ import { openIncidentsStartedBetween } from '../db/repositories/incidents.ts';
 import { parseChangeKey, type Change } from '../domain/change.ts';
 import type { Deployment, DeploymentStatus, Incident } from '../domain/incident.ts';
 import { gateOf } from '../domain/status.ts';
+import { gateContext } from './check-gate.ts';
 import { SUSPECT_ENVIRONMENT } from '../domain/suspects.ts';
 import type { Deps } from './ports.ts';
 import { environmentIssue } from './register-change.ts';
@@ -41,15 +42,19 @@ export async function recordDeployment(deps: Deps, key: string, input: Deploymen
       return invalid([{ path: 'service', message: `unknown service "${service}"; known services: ${config.services.map((s) => s.name).join(', ')}` }]);
     }
     const now = deps.clock.now();
+    const environment = input.environment.toLowerCase();
+    // Ungated: deployed without the sign-off it needs; and whether a freeze held that environment.
+    const ctx = gateContext(deps, change, environment);
     const ungated = !gateOf(change).allowed;
-    const deployment = await insertDeployment(tx, { changeId: change.id, service, environment: input.environment.toLowerCase(), status: input.status, ungated, deployedAt: input.deployed_at ?? now, createdAt: now });
+    const freeze = ctx.freeze && change.status !== 'approved_breakglass' ? ctx.freeze.name : null;
+    const deployment = await insertDeployment(tx, { changeId: change.id, service, environment, status: input.status, ungated, shadow: ctx.shadow, frozenBy: freeze, deployedAt: input.deployed_at ?? now, createdAt: now });
     await appendAudit(tx, now, [
       {
         actor: deployer,
         via,
         action: 'deployment_recorded',
         changeId: change.id,
-        data: { deployment_id: deployment.id, service, environment: deployment.environment, status: deployment.status, ungated, gate_status: change.status, deployed_at: deployment.deployed_at.toISOString() },
+        data: { deployment_id: deployment.id, service, environment: deployment.environment, status: deployment.status, ungated, ...(ctx.shadow && { shadow: true }), ...(freeze && { freeze }), gate_status: change.status, deployed_at: deployment.deployed_at.toISOString() },
       },
     ]);
     const incidents = deployment.environment === SUSPECT_ENVIRONMENT ? await incidentsTouchedBy(deps, tx, deployment) : [];

@@ -2,15 +2,13 @@ import { invalid, type FieldIssue, type Refusal } from '../domain/errors.ts';
 import type { AuditEvent } from '../db/repositories/audit.ts';
 import { findIntake, insertChangeWithEffects, toChange } from '../db/repositories/changes.ts';
 import type { ChangeRow } from '../db/schema.ts';
-import { detectAiAssistance } from '../domain/ai-detection.ts';
-import { resolveAuthor } from '../domain/authors.ts';
 import type { Change } from '../domain/change.ts';
-import { evaluatePolicy } from '../domain/policy.ts';
 import { canonicalJson, planDigest } from '../domain/canonical.ts';
 import { createHash } from 'node:crypto';
-import { analyzeTerraformPlan } from '../domain/terraform.ts';
-import type { InfraSummary } from '../domain/types.ts';
 import type { ChangeInput } from './change-input.ts';
+import { decideIntake } from './decide-intake.ts';
+
+export { environmentIssue, intakeIssues } from './decide-intake.ts';
 import { chooseReviewer } from './assign-reviewer.ts';
 import type { Deps } from './ports.ts';
 
@@ -39,49 +37,6 @@ export interface IntakeHints {
 /** SHA-256 of the validated intake body in canonical JSON: a retry must send the same change. */
 export const intakeDigest = (input: ChangeInput): string => createHash('sha256').update(canonicalJson(input)).digest('hex');
 
-/** `environment` is refused when `environments` is configured and does not list it (names compare lowercase). */
-export function environmentIssue(config: Deps['config'], environment: string): FieldIssue | null {
-  const known = config.environments;
-  if (!known || known.includes(environment.toLowerCase())) return null;
-  return { path: 'environment', message: `unknown environment "${environment}"; known environments: ${known.join(', ')}` };
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * What only the config can tell about an intake body: unknown services, an unknown environment,
- * author fields naming different engineers, a plan terraform would not print. Works on a body that
- * failed the schema too (each field is checked when it has the right type), so one 400 lists
- * every problem at once.
- */
-export function intakeIssues(config: Deps['config'], body: unknown): { issues: FieldIssue[]; infra: InfraSummary | null } {
-  const issues: FieldIssue[] = [];
-  let infra: InfraSummary | null = null;
-  if (!isRecord(body)) return { issues, infra };
-  const known = new Set(config.services.map((s) => s.name));
-  const unknownService = (s: unknown, path: string) => {
-    if (typeof s === 'string' && !known.has(s)) issues.push({ path, message: `unknown service "${s}"; known services: ${[...known].join(', ')}` });
-  };
-  if (Array.isArray(body.services)) body.services.forEach((s, i) => unknownService(s, `services[${i}]`));
-  else unknownService(body.service, 'service');
-  if (typeof body.environment === 'string') {
-    const envIssue = environmentIssue(config, body.environment);
-    if (envIssue) issues.push(envIssue);
-  }
-  if (isRecord(body.terraform_plan)) {
-    const plan = analyzeTerraformPlan(body.terraform_plan);
-    if (plan.ok) infra = plan.summary;
-    else issues.push({ path: `terraform_plan${plan.path ? `.${plan.path}` : ''}`, message: plan.message });
-  }
-  if (isRecord(body.author)) {
-    const a = body.author;
-    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const resolution = resolveAuthor({ slack_id: str(a.slack_id), github: str(a.github), email: str(a.email) }, config.engineers, config.ai_detection.bot_accounts);
-    if (!resolution.ok) issues.push({ path: 'author', message: resolution.message });
-  }
-  return { issues, infra };
-}
-
 /**
  * Registers a change: resolves the author, detects AI assistance, summarises the terraform plan,
  * applies the policy and stores the change with its audit trail and its card's outbox row in one
@@ -90,22 +45,12 @@ export function intakeIssues(config: Deps['config'], body: unknown): { issues: F
  */
 export async function registerChange(deps: Deps, input: ChangeInput, submittedBy: string, hints: IntakeHints = {}): Promise<RegisterResult> {
   const { config, clock } = deps;
-  const services = input.services ?? [input.service!];
   const known = new Map(config.services.map((s) => [s.name, s]));
-  const { issues, infra } = intakeIssues(config, input);
-  const resolution = resolveAuthor(input.author, config.engineers, config.ai_detection.bot_accounts);
-  if (issues.length || !resolution.ok) return invalid(issues);
-
-  const resolved = resolution.author;
-  const author = hints.bot && !resolved.bot ? { ...resolved, bot: true } : resolved;
-  const ai = detectAiAssistance({ ...input, author, body: hints.body }, { ...config.ai_detection, bodyMarkers: config.github.ai_body_markers });
-  const diff = input.diff ?? null;
-  const labels = input.labels ?? [];
-  const blastRadius = config.resolved.graph.blastRadius(services);
-  const outcome = evaluatePolicy(config.policy, { services, environment: input.environment, author, ai, diff, infra, labels, blast_radius: blastRadius });
   // A pull request that will be read is not decided until then: it never passes as low risk because GitHub was slow.
   const awaitingRead = hints.github?.read === true;
-  const status = outcome.approvals_required === 0 && !awaitingRead ? 'approved' : 'pending';
+  const decision = decideIntake(config, input, { body: hints.body, bot: hints.bot, awaitingRead });
+  if (!decision.ok) return decision;
+  const { services, author, ai, diff, labels, infra, blastRadius, outcome, status } = decision;
   const team = known.get(services[0])!.team;
   const assignee = status === 'pending' ? await chooseReviewer(deps, team, author) : null;
   const now = clock.now();
@@ -148,6 +93,7 @@ export async function registerChange(deps: Deps, input: ChangeInput, submittedBy
     githubInstallationId: hints.github?.installationId ?? null,
     mergeCommitSha: null,
     awaitingRead,
+    shadow: config.resolved.enforcementOf(team) === 'shadow',
   };
   const events: AuditEvent[] = [
     {

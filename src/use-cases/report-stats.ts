@@ -30,6 +30,12 @@ export interface StatsReport {
   changes: { total: number; by_risk: { low: number; medium: number; high: number; critical: number }; ai_assisted: number; ai_assisted_share: number | null };
   time_to_sign_off: { approved_changes: number; median_minutes: number | null; p90_minutes: number | null };
   deployments: { total: number; production: number; ungated: number };
+  /**
+   * Shadow mode (a dry run of the gate): changes registered while their team was in shadow mode,
+   * those that would have waited for sign-off, and deployments the gate would have blocked
+   * (no sign-off yet, or a freeze).
+   */
+  shadow: { changes: number; would_have_waited: number; would_have_blocked_deploys: number };
   change_failure_rate: { overall: FailureRate; ai_assisted: FailureRate; not_ai_assisted: FailureRate };
   incidents: { total: number; resolved: number; mttr_minutes: number | null };
   approvers: { approver: string; sign_offs: number; approvals: number; rejections: number; median_minutes_to_sign_off: number | null; confirmed_causes: number; open_assigned_reviews: number }[];
@@ -82,6 +88,7 @@ export async function reportStats(deps: Deps, opts: { days: number }): Promise<S
       p90_minutes: minutes(percentile(a.changes.sign_off_seconds, 90)),
     },
     deployments: { total: a.deployments.total, production: a.deployments.production, ungated: a.deployments.ungated },
+    shadow: a.shadow,
     change_failure_rate: {
       overall: rate(a.failure),
       ai_assisted: rate(a.failure.filter((r) => r.ai_assisted)),

@@ -32,6 +32,7 @@ export function buildChange(overrides: Partial<Change> = {}): Change {
     github_installation_id: null,
     merge_commit_sha: null,
     awaiting_read: false,
+    shadow: false,
     breakglass: null,
     diff: { files_changed: 3, additions: 120, deletions: 14, paths: ['src/payments/capture.ts', 'src/payments/retry.ts', 'test/capture.test.ts'] },
     infra: null,

@@ -352,6 +352,7 @@ describe('GET /api/stats', () => {
       changes: { total: 4, by_risk: { low: 1, medium: 0, high: 3, critical: 0 }, ai_assisted: 3, ai_assisted_share: 0.75 },
       time_to_sign_off: { approved_changes: 2, median_minutes: 55, p90_minutes: 80 },
       deployments: { total: 5, production: 4, ungated: 1 },
+      shadow: { changes: 0, would_have_waited: 0, would_have_blocked_deploys: 0 },
       change_failure_rate: {
         overall: { deployed_changes: 4, failed_changes: 2, rate: 0.5 },
         ai_assisted: { deployed_changes: 3, failed_changes: 2, rate: 0.667 },

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import { and, arrayOverlaps, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { changeKey, type Change } from '../../domain/change.ts';
 import type { ChangeStatus, SignOff } from '../../domain/types.ts';
 import type { Database, DbOrTx } from '../client.ts';
@@ -31,6 +31,7 @@ export function toChange(row: ChangeRow, rows: SignOffRow[]): Change {
     github_installation_id: row.githubInstallationId,
     merge_commit_sha: row.mergeCommitSha,
     awaiting_read: row.awaitingRead,
+    shadow: row.shadow,
     breakglass: row.breakglassAt && row.breakglassBy ? { by: row.breakglassBy, reason: row.breakglassReason ?? '', at: row.breakglassAt } : null,
     diff: row.diff,
     infra: row.infra,
@@ -241,4 +242,15 @@ export async function insertChangeWithEffects(database: Database, row: Omit<NewC
     )})
     select id from c`);
   return rows.length === 1 ? Number(rows[0].id) : null;
+}
+
+/** Pending changes to one of `environments` touching one of `services` (null: any), oldest first. */
+export async function pendingChangesIn(db: DbOrTx, environments: string[], services: string[] | null, limit: number): Promise<Change[]> {
+  const rows = await db
+    .select()
+    .from(changes)
+    .where(and(eq(changes.status, 'pending'), inArray(changes.environment, environments), services ? arrayOverlaps(changes.services, services) : undefined))
+    .orderBy(changes.id)
+    .limit(limit);
+  return withSignOffsMany(db, rows);
 }

@@ -15,6 +15,8 @@ export function toDeployment(row: DeploymentRow): Deployment {
     environment: row.environment,
     status: row.status,
     ungated: row.ungated,
+    shadow: row.shadow,
+    freeze: row.frozenBy,
     deployed_at: row.deployedAt,
     created_at: row.createdAt,
   };

@@ -55,3 +55,15 @@ export async function findDeploymentRequest(db: DbOrTx, id: number): Promise<Dep
   const [r] = await db.select().from(deploymentRequests).where(eq(deploymentRequests.id, id));
   return r ?? null;
 }
+
+/** Changes with deployment requests still held although they are decided (a freeze held them): oldest first. */
+export async function changesWithHeldRequests(db: DbOrTx, limit: number): Promise<number[]> {
+  const rows = await db
+    .selectDistinct({ id: deploymentRequests.changeId })
+    .from(deploymentRequests)
+    .innerJoin(changes, eq(changes.id, deploymentRequests.changeId))
+    .where(and(isNull(deploymentRequests.answeredAt), sql`${changes.status} <> 'pending'`, eq(changes.awaitingRead, false)))
+    .orderBy(deploymentRequests.changeId)
+    .limit(limit);
+  return rows.flatMap((r) => (r.id === null ? [] : [r.id]));
+}

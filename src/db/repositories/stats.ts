@@ -43,8 +43,10 @@ export interface BreakGlassUse {
 export async function statsAggregates(database: Database, from: Date, to: Date) {
   const f = from.toISOString();
   const t = to.toISOString();
-  const [changes] = await database.rows<{ total: number; low: number; medium: number; high: number; critical: number; ai: number; signoff: string | null }>(sql`
+  const [changes] = await database.rows<{ total: number; low: number; medium: number; high: number; critical: number; ai: number; signoff: string | null; shadow: number; shadow_waited: number }>(sql`
     select count(*)::int as total,
+           count(*) filter (where shadow)::int as shadow,
+           count(*) filter (where shadow and approvals_required > 0)::int as shadow_waited,
            count(*) filter (where risk_level = 'low')::int as low,
            count(*) filter (where risk_level = 'medium')::int as medium,
            count(*) filter (where risk_level = 'high')::int as high,
@@ -54,8 +56,9 @@ export async function statsAggregates(database: Database, from: Date, to: Date) 
                            then extract(epoch from (decided_at - created_at))::float8::text end, ',') as signoff
     from changes where created_at between ${f}::timestamptz and ${t}::timestamptz`);
 
-  const [deploys] = await database.rows<{ total: number; ungated: number; production: number }>(sql`
+  const [deploys] = await database.rows<{ total: number; ungated: number; production: number; shadow_blocked: number }>(sql`
     select count(*)::int as total, count(*) filter (where ungated)::int as ungated,
+           count(*) filter (where shadow and (ungated or frozen_by is not null))::int as shadow_blocked,
            count(*) filter (where lower(environment) = 'production')::int as production
     from deployments where deployed_at between ${f}::timestamptz and ${t}::timestamptz`);
 
@@ -103,6 +106,7 @@ export async function statsAggregates(database: Database, from: Date, to: Date) 
       sign_off_seconds: secs(changes.signoff),
     } satisfies ChangeAggregates,
     deployments: deploys,
+    shadow: { changes: changes.shadow, would_have_waited: changes.shadow_waited, would_have_blocked_deploys: deploys.shadow_blocked },
     failure: failure.map((r) => ({ ai_assisted: Boolean(r.ai_assisted), deployed: r.deployed, failed: r.failed })) satisfies FailureAggregates[],
     approvers: approvers.map((r) => ({ approver: r.approver, sign_offs: r.sign_offs, approvals: r.approvals, rejections: r.rejections, seconds: secs(r.seconds), confirmed_causes: r.causes })) satisfies ApproverAggregates[],
     open_assigned: new Map(assigned.map((r) => [r.reviewer, Number(r.open)])),

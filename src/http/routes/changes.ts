@@ -1,16 +1,15 @@
 import { z } from 'zod';
-import { fieldIssues } from '../../config/issues.ts';
 import { CHANGE_STATUSES } from '../../domain/types.ts';
 import { breakGlass, MAX_BREAKGLASS_REASON } from '../../use-cases/break-glass.ts';
 import { cancelChange } from '../../use-cases/cancel-change.ts';
-import { changeInputSchema } from '../../use-cases/change-input.ts';
 import { checkGate } from '../../use-cases/check-gate.ts';
 import { getChange } from '../../use-cases/get-change.ts';
 import { listChanges } from '../../use-cases/list-changes.ts';
 import type { Deps } from '../../use-cases/ports.ts';
-import { intakeIssues, registerChange } from '../../use-cases/register-change.ts';
+import { registerChange } from '../../use-cases/register-change.ts';
+import { validateIntake } from '../../use-cases/decide-intake.ts';
 import { badRequest, HttpError, notFound, refusalError } from '../errors.ts';
-import { namesFrom, presentChange } from '../present.ts';
+import { namesFrom, presentChange, presentFreeze } from '../present.ts';
 import type { HttpServer } from '../server.ts';
 
 const listQuery = z.strictObject({
@@ -37,20 +36,17 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
   server.route('POST', '/api/changes', async (ctx) => {
     const body = await ctx.json();
     if (body === undefined) throw badRequest([{ path: '(root)', message: 'expected a JSON object body' }]);
-    const parsed = changeInputSchema.safeParse(body);
-    if (!parsed.success) {
-      // Every problem at once: the schema's, and what the config can tell about the fields that are well-formed.
-      const schema = fieldIssues(parsed.error);
-      const seen = new Set(schema.map((i) => i.path));
-      throw badRequest([...schema, ...intakeIssues(deps.config, body).issues.filter((i) => !seen.has(i.path))]);
-    }
-    const result = await registerChange(deps, parsed.data, ctx.caller, { via: ctx.via });
+    // Every problem at once: the schema's, and what the config can tell about the fields that are well-formed.
+    const checked = validateIntake(deps.config, body);
+    if (!checked.ok) throw badRequest(checked.issues);
+    const input = checked.input;
+    const result = await registerChange(deps, input, ctx.caller, { via: ctx.via });
     if (!result.ok) throw refusalError(result);
     if (result.conflict) {
       throw new HttpError(409, {
         error: 'idempotency_conflict',
         key: result.change.key,
-        message: `${parsed.data.source} + ${parsed.data.external_id} already registered ${result.change.key} with a different body; send a new external_id for a different change`,
+        message: `${input.source} + ${input.external_id} already registered ${result.change.key} with a different body; send a new external_id for a different change`,
       });
     }
     if (result.created) ctx.log.info({ key: result.change.key, risk: result.change.risk.level, status: result.change.status }, 'change registered');
@@ -72,17 +68,21 @@ export function registerChangeRoutes(server: HttpServer, deps: Deps): void {
     const found = await checkGate(deps, ctx.params.key, ctx.queryOf(gateQuery));
     if (!found) throw notFound(`change ${ctx.params.key}`);
     const { change, gate } = found;
-    const base = { key: change.key, status: change.status, allowed: gate.allowed };
+    const base = { key: change.key, status: change.status, allowed: gate.allowed, enforced: gate.enforced, would_allow: gate.would_allow };
+    const freeze = gate.freeze && { freeze: presentFreeze(gate.freeze) };
+    if (gate.freeze && gate.enforced) {
+      const message = `${change.key} may not deploy to ${change.environment}: freeze ${gate.freeze.name} holds until ${gate.freeze.until.toISOString()} (${gate.freeze.reason}); break-glass is the audited way through`;
+      return { status: 403, body: { error: 'frozen', ...base, ...freeze, message } };
+    }
     if (gate.stale) {
       const s = gate.stale;
-      const body =
-        s.artifact === 'sha'
-          ? { error: 'stale_approval', ...base, approved_sha: s.approved, requested_sha: s.requested }
-          : { error: 'stale_approval', ...base, approved_plan_sha256: s.approved, requested_plan_sha256: s.requested };
       const what = s.artifact === 'sha' ? 'commit' : 'terraform plan';
-      return { status: 409, body: { ...body, message: `${change.key} is ${change.status.replace('_', ' ')} for ${what} ${s.approved ?? '(none recorded)'}, not ${s.requested}: that artifact needs its own sign-off` } };
+      const message = `${change.key} is ${change.status.replace('_', ' ')} for ${what} ${s.approved ?? '(none recorded)'}, not ${s.requested}: that artifact needs its own sign-off`;
+      const artifacts = s.artifact === 'sha' ? { approved_sha: s.approved, requested_sha: s.requested } : { approved_plan_sha256: s.approved, requested_plan_sha256: s.requested };
+      // In shadow mode the gate still opens (200), and says what enforce mode would have refused.
+      return { status: gate.enforced ? 409 : 200, body: { ...(gate.enforced ? { error: 'stale_approval' } : { would_error: 'stale_approval' }), ...base, ...artifacts, message } };
     }
-    return { status: gate.httpStatus, body: { ...base, ...(gate.reason && { reason: gate.reason }), head_sha: change.head_sha, plan_sha256: change.plan_sha256 } };
+    return { status: gate.httpStatus, body: { ...base, ...(gate.reason && { reason: gate.reason }), ...freeze, head_sha: change.head_sha, plan_sha256: change.plan_sha256 } };
   });
 
   server.route('POST', '/api/changes/:key/breakglass', async (ctx) => {

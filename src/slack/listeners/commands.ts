@@ -2,6 +2,7 @@ import { cleanText } from '../guard.ts';
 import type { App } from '@slack/bolt';
 import { listChanges } from '../../use-cases/list-changes.ts';
 import { findChangeByKey } from '../../use-cases/get-change.ts';
+import { gateContext } from '../../use-cases/check-gate.ts';
 import { buildChangeCard } from '../views/change-card.ts';
 import { buildChangeHelp, buildPendingList } from '../views/change-list.ts';
 import type { SlackMessage } from '../views/change-card.ts';
@@ -82,7 +83,7 @@ export async function changeCommand(ctx: ListenerContext, text: string, channel 
   if (/^CHG-\d+$/i.test(verb) && words.length === 1) {
     const change = await findChangeByKey(ctx.deps, verb.toUpperCase());
     if (!change) return { text: `There is no change ${verb.toUpperCase()}.`, blocks: [] };
-    return buildChangeCard(change, { areas: ctx.deps.config.review.areas });
+    return buildChangeCard(change, { areas: ctx.deps.config.review.areas, gate: gateContext(ctx.deps, change) });
   }
   return buildChangeHelp(text.trim());
 }

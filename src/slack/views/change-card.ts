@@ -5,7 +5,9 @@ import { countApprovals } from '../../domain/sign-off.ts';
 import type { RiskLevel } from '../../domain/types.ts';
 import { ActionId, BlockId, type ChangeButtonValue } from '../ids.ts';
 import { buildReviewBrief, describeBlastRadius, type AreaPattern } from '../../domain/review-brief.ts';
-import { fitMrkdwn, formatTime, link, mention, safeText, truncate } from '../mrkdwn.ts';
+import { fitMrkdwn, formatTime, link, mention, safeText, slackTime, truncate } from '../mrkdwn.ts';
+import type { FreezePeriod } from '../../domain/freezes.ts';
+import type { GateContext } from '../../domain/status.ts';
 
 export const RISK_EMOJI: Record<RiskLevel, string> = { low: ':large_green_circle:', medium: ':large_yellow_circle:', high: ':large_orange_circle:', critical: ':red_circle:' };
 const STATUS_LINE: Record<Change['status'], string> = {
@@ -63,8 +65,9 @@ export function cardText(change: Change): string {
  * The approval card, rendered only from the change's current state: the first post and every later
  * update use this one builder, so the card can never drift from the database.
  */
-export function buildChangeCard(change: Change, opts: { showButtons?: boolean; areas?: AreaPattern[] } = {}): SlackMessage {
+export function buildChangeCard(change: Change, opts: { showButtons?: boolean; areas?: AreaPattern[]; gate?: GateContext } = {}): SlackMessage {
   const blocks: KnownBlock[] = [];
+  if (opts.gate?.shadow) blocks.push(context([`:test_tube: *${SHADOW_LINE}*: everything else happens as it will when enforced`]));
   blocks.push({ type: 'header', text: { type: 'plain_text', text: truncate(`${change.key} · ${change.title}`, 150), emoji: false } });
 
   const services = change.services.map((s) => safeText(s, 100)).join(', ');
@@ -113,8 +116,18 @@ export function buildChangeCard(change: Change, opts: { showButtons?: boolean; a
   if (change.description) blocks.push(section(`>${safeText(change.description, 600).replace(/\n/g, '\n>')}`));
 
   blocks.push({ type: 'divider' });
+  const freeze = opts.gate?.freeze;
+  if (freeze && (change.status === 'pending' || change.status === 'approved')) blocks.push(context([freezeLine(freeze)]));
   blocks.push(...statusBlocks(change, opts.showButtons ?? true));
   return { text: cardText(change), blocks: blocks.slice(0, 50) };
+}
+
+/** The first line of every card of a team in shadow mode (pinned). */
+export const SHADOW_LINE = 'Shadow mode: not blocking deploys yet';
+
+/** "Freeze: black-friday until 2026-11-28 00:00:00 UTC" (pinned start), with its reason. */
+export function freezeLine(f: FreezePeriod): string {
+  return `:snowflake: *Freeze: ${safeText(f.name, 60)} until ${slackTime(f.until)}*: ${safeText(f.reason, 300)}. Deploys wait until it ends (break-glass is the audited way through).`;
 }
 
 /** Why a pending change needs sign-off again, when it does: new commits after a sign-off, or a risk that rose after one. */

@@ -26,10 +26,11 @@ export function actorRef(actor: string): string {
   return /^[UW][A-Z0-9]+$/.test(actor) ? mention(actor) : `\`${safeText(actor, 100)}\``;
 }
 
-/** The loud alert in the escalation channel when a change is deployed while its gate is closed. */
+/** The loud alert in the escalation channel when a change is deployed while its gate is closed (no sign-off, or a freeze). */
 export function ungatedDeployAlert(deployment: Deployment, change: Change, deployer: string): SlackMessage {
   const env = safeText(deployment.environment, 100);
-  const head = `:rotating_light: ${change.key} was deployed to ${env} without sign-off`;
+  const how = [deployment.ungated && 'without sign-off', deployment.freeze && `during freeze ${safeText(deployment.freeze, 60)}`].filter(Boolean).join(' and ');
+  const head = `:rotating_light: ${change.key} was deployed to ${env} ${how}`;
   const progress = `${countApprovals(change.sign_offs, change.round)} of ${change.approvals_required} sign-off${change.approvals_required === 1 ? '' : 's'}`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: fitMrkdwn(`*${head}*\n*${change.key}* ${safeText(change.title, 500)}`, 3000) } },

@@ -18,6 +18,10 @@ export function buildStatsReport(r: StatsReport): SlackMessage {
     `*Change failure rate:* ${cfr(r.change_failure_rate.overall)} · AI-assisted ${cfr(r.change_failure_rate.ai_assisted)} · not AI-assisted ${cfr(r.change_failure_rate.not_ai_assisted)}`,
     `*Incidents:* ${r.incidents.total} · resolved ${r.incidents.resolved} · MTTR ${mins(r.incidents.mttr_minutes)}`,
   ];
+  const s = r.shadow;
+  if (s.changes > 0 || s.would_have_blocked_deploys > 0) {
+    lines.push(`*Shadow mode:* ${s.changes} change${s.changes === 1 ? '' : 's'} · ${s.would_have_waited} would have waited for sign-off · ${s.would_have_blocked_deploys} deploy${s.would_have_blocked_deploys === 1 ? '' : 's'} would have been blocked`);
+  }
   const approvers = r.approvers
     .slice(0, 30)
     .map((a) => `• ${who(a.approver)}: ${a.sign_offs} sign-off${a.sign_offs === 1 ? '' : 's'} (${a.approvals} approved, ${a.rejections} rejected) · median ${mins(a.median_minutes_to_sign_off)} · ${a.confirmed_causes} confirmed cause${a.confirmed_causes === 1 ? '' : 's'} · ${a.open_assigned_reviews} open assigned`);

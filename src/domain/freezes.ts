@@ -1,0 +1,71 @@
+import { CronExpressionParser } from 'cron-parser';
+
+/**
+ * Deploy freezes: while one is active for a change's environment (and one of its services), the
+ * gate answers 403 `frozen`, except for a change opened under break-glass. Pure: times come from
+ * the caller's clock; recurring freezes are computed with their cron in their time zone (DST-correct).
+ */
+
+export interface Freeze {
+  name: string;
+  reason: string;
+  environments: string[];
+  /** null: every service. */
+  services: string[] | null;
+  when: { kind: 'window'; from: Date; to: Date } | { kind: 'recurring'; cron: string; durationMs: number; timezone: string };
+}
+
+/** An occurrence of a freeze: it holds from `from` until `until` (exclusive). */
+export interface FreezePeriod {
+  name: string;
+  reason: string;
+  environments: string[];
+  services: string[] | null;
+  from: Date;
+  until: Date;
+}
+
+const period = (f: Freeze, from: Date, until: Date): FreezePeriod => ({ name: f.name, reason: f.reason, environments: f.environments, services: f.services, from, until });
+
+/** The occurrences of a freeze that overlap [from, to), oldest first (bounded: at most `limit`). */
+export function freezePeriods(f: Freeze, from: Date, to: Date, limit = 500): FreezePeriod[] {
+  if (f.when.kind === 'window') return f.when.from < to && f.when.to > from ? [period(f, f.when.from, f.when.to)] : [];
+  const { cron, durationMs, timezone } = f.when;
+  // A start up to one duration before `from` may still hold at `from`.
+  const it = CronExpressionParser.parse(cron, { currentDate: new Date(from.getTime() - durationMs - 1), endDate: to, tz: timezone });
+  const out: FreezePeriod[] = [];
+  while (out.length < limit && it.hasNext()) {
+    const start = it.next().toDate();
+    if (start >= to) break;
+    const until = new Date(start.getTime() + durationMs);
+    if (until > from) out.push(period(f, start, until));
+  }
+  return out;
+}
+
+/** True when a freeze period covers this change's environment and at least one of its services. */
+export const covers = (p: FreezePeriod, target: { environment: string; services: readonly string[] }): boolean =>
+  p.environments.includes(target.environment.toLowerCase()) && (p.services === null || target.services.some((s) => p.services!.includes(s)));
+
+/**
+ * The freeze holding at `now` for a change's environment and services, or null. When several
+ * hold, the one that ends last (a deploy may go only when none holds).
+ */
+export function activeFreeze(freezes: readonly Freeze[], target: { environment: string; services: readonly string[] }, now: Date): FreezePeriod | null {
+  let found: FreezePeriod | null = null;
+  for (const f of freezes) {
+    for (const p of freezePeriods(f, now, new Date(now.getTime() + 1))) {
+      if (p.from <= now && now < p.until && covers(p, target) && (!found || p.until > found.until)) found = p;
+    }
+  }
+  return found;
+}
+
+/** Freezes active at `now` or starting within `horizonMs`, soonest first (for GET /api/freezes and /change freezes). */
+export function freezesAround(freezes: readonly Freeze[], now: Date, horizonMs: number): (FreezePeriod & { active: boolean })[] {
+  const to = new Date(now.getTime() + horizonMs);
+  return freezes
+    .flatMap((f) => freezePeriods(f, now, to, 50))
+    .map((p) => ({ ...p, active: p.from <= now && now < p.until }))
+    .sort((a, b) => a.from.getTime() - b.from.getTime() || a.name.localeCompare(b.name));
+}
