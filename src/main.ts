@@ -27,6 +27,7 @@ import { cardRef } from './delivery/messages.ts';
 import { reminderTargets } from './domain/escalation.ts';
 import type { Change } from './domain/change.ts';
 import { registerServiceRoutes } from './http/routes/services.ts';
+import { registerFreezeRoutes } from './http/routes/freezes.ts';
 import { createSlackApp, type SlackRuntime, type SlackSettings } from './slack/app.ts';
 import { guardSlackListener } from './slack/guard.ts';
 import { registerSandboxRoutes } from './sandbox/routes.ts';
@@ -150,6 +151,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   registerOutboxRoutes(server, database);
   registerIncidentRoutes(server, deps);
   registerStatsRoutes(server, deps);
+  registerFreezeRoutes(server, deps);
   // The GitHub App (optional): reads pull requests, keeps the required check, answers protection rules.
   const gh = githubAppSettings(env);
   let githubSender: GithubSender | null = null;

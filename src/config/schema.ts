@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.ts';
 import { checkGlob } from '../domain/glob.ts';
+import { isFreezeCron } from '../domain/freezes.ts';
 import { resolveConfig } from './resolve.ts';
 import { AUTHOR_LEVELS, RISK_LEVELS } from '../domain/types.ts';
 import { DEFAULT_AI_DETECTION, DEFAULT_GITHUB_AI_BODY_MARKERS, DEFAULT_POLICY_RULES, DEFAULT_APPROVALS } from './defaults.ts';
@@ -50,7 +51,7 @@ const freezeSchema = z
     services: z.array(name).min(1).optional().describe('default: every service'),
     from: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time such as 2026-11-27T00:00:00Z' }).optional(),
     to: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time such as 2026-12-01T00:00:00Z' }).optional(),
-    cron: cronExpr.optional().describe('when each freeze starts'),
+    cron: z.string().refine(isFreezeCron, 'expected a cron expression like "0 18 * * 5" (Fridays at 18:00)').optional().describe('when each freeze starts'),
     duration: duration.optional().describe('how long each freeze started by cron lasts'),
     timezone: timezone.optional().describe('for cron (default: escalation.timezone)'),
   })

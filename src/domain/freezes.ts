@@ -25,6 +25,16 @@ export interface FreezePeriod {
   until: Date;
 }
 
+/** Whether `expr` is a cron expression freezes can compute starts from (5 fields, or 6 with seconds). */
+export function isFreezeCron(expr: string): boolean {
+  try {
+    CronExpressionParser.parse(expr, { strict: false });
+    return expr.trim().split(/\s+/).length >= 5;
+  } catch {
+    return false;
+  }
+}
+
 const period = (f: Freeze, from: Date, until: Date): FreezePeriod => ({ name: f.name, reason: f.reason, environments: f.environments, services: f.services, from, until });
 
 /** The occurrences of a freeze that overlap [from, to), oldest first (bounded: at most `limit`). */

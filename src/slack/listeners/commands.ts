@@ -14,6 +14,8 @@ import { setAway } from '../../use-cases/set-away.ts';
 import { cardChannel } from '../notifier.ts';
 import { parseStatsDays, reportStats } from '../../use-cases/report-stats.ts';
 import { buildStatsReport } from '../views/stats.ts';
+import { buildFreezeList } from '../views/freezes.ts';
+import { listFreezes } from '../../use-cases/watch-freezes.ts';
 import { breakGlass } from '../../use-cases/break-glass.ts';
 import { refusalText } from '../views/notices.ts';
 
@@ -72,6 +74,7 @@ export async function changeCommand(ctx: ListenerContext, text: string, channel 
     const days = parseStatsDays(words[1]);
     if (days !== null) return buildStatsReport(await reportStats(ctx.deps, { days }));
   }
+  if (verb === 'freezes' && words.length === 1) return buildFreezeList(listFreezes(ctx.deps));
   if (verb === 'breakglass' && words.length >= 2 && /^CHG-\d+$/i.test(words[1])) {
     // `/change breakglass CHG-12 <reason>`: the reason is the rest of the text, as typed.
     const reason = text.trim().replace(/^\S+\s+\S+\s*/, '');

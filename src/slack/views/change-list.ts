@@ -35,6 +35,7 @@ export function buildChangeHelp(notUnderstood?: string): SlackMessage {
     '• `/change digest`: post the digest of pending changes in this channel',
     '• `/change away on|off`: skip me (or not) when assigning reviews',
     '• `/change stats [days]`: review and delivery stats (default 30 days)',
+    '• `/change freezes`: deploy freezes active now and in the next 30 days',
     // `<` and `>` are Slack's own markup characters, even inside code: escaped, they show as typed.
     '• `/change breakglass CHG-12 &lt;reason&gt;`: emergency only: open the gate before sign-off (people in `break_glass.allowed`)',
     '• `/change help`: this help',
