@@ -37,13 +37,29 @@ export function isFreezeCron(expr: string): boolean {
 
 const period = (f: Freeze, from: Date, until: Date): FreezePeriod => ({ name: f.name, reason: f.reason, environments: f.environments, services: f.services, from, until });
 
-/** The occurrences of a freeze that overlap [from, to), oldest first (bounded: at most `limit`). */
-export function freezePeriods(f: Freeze, from: Date, to: Date, limit = 500): FreezePeriod[] {
+/**
+ * The occurrences of a freeze that overlap [from, to), oldest first, at most `limit` of them: the
+ * soonest ones, or with `newest` the latest ones (walking back from `to`, so a cron that starts
+ * every minute never makes a caller walk a week of starts to reach now).
+ */
+export function freezePeriods(f: Freeze, from: Date, to: Date, opts: { limit?: number; newest?: boolean } = {}): FreezePeriod[] {
+  const limit = opts.limit ?? 500;
   if (f.when.kind === 'window') return f.when.from < to && f.when.to > from ? [period(f, f.when.from, f.when.to)] : [];
   const { cron, durationMs, timezone } = f.when;
   // A start up to one duration before `from` may still hold at `from`.
-  const it = CronExpressionParser.parse(cron, { currentDate: new Date(from.getTime() - durationMs - 1), endDate: to, tz: timezone });
+  const earliest = new Date(from.getTime() - durationMs);
   const out: FreezePeriod[] = [];
+  if (opts.newest) {
+    const it = CronExpressionParser.parse(cron, { currentDate: to, startDate: earliest, tz: timezone });
+    while (out.length < limit && it.hasPrev()) {
+      const start = it.prev().toDate();
+      const until = new Date(start.getTime() + durationMs);
+      if (until <= from) break;
+      if (start < to) out.push(period(f, start, until));
+    }
+    return out.reverse();
+  }
+  const it = CronExpressionParser.parse(cron, { currentDate: new Date(earliest.getTime() - 1), endDate: to, tz: timezone });
   while (out.length < limit && it.hasNext()) {
     const start = it.next().toDate();
     if (start >= to) break;
@@ -64,7 +80,8 @@ export const covers = (p: FreezePeriod, target: { environment: string; services:
 export function activeFreeze(freezes: readonly Freeze[], target: { environment: string; services: readonly string[] }, now: Date): FreezePeriod | null {
   let found: FreezePeriod | null = null;
   for (const f of freezes) {
-    for (const p of freezePeriods(f, now, new Date(now.getTime() + 1))) {
+    // The latest start at or before now ends last: if it does not hold now, no earlier one does.
+    for (const p of freezePeriods(f, now, new Date(now.getTime() + 1), { limit: 1, newest: true })) {
       if (p.from <= now && now < p.until && covers(p, target) && (!found || p.until > found.until)) found = p;
     }
   }
@@ -75,7 +92,7 @@ export function activeFreeze(freezes: readonly Freeze[], target: { environment: 
 export function freezesAround(freezes: readonly Freeze[], now: Date, horizonMs: number): (FreezePeriod & { active: boolean })[] {
   const to = new Date(now.getTime() + horizonMs);
   return freezes
-    .flatMap((f) => freezePeriods(f, now, to, 50))
+    .flatMap((f) => freezePeriods(f, now, to, { limit: 50 }))
     .map((p) => ({ ...p, active: p.from <= now && now < p.until }))
     .sort((a, b) => a.from.getTime() - b.from.getTime() || a.name.localeCompare(b.name));
 }

@@ -33,7 +33,8 @@ export interface FreezePass {
 export async function watchFreezes(deps: Deps): Promise<FreezePass> {
   const now = deps.clock.now();
   const pass: FreezePass = { started: [], ended: [], answered: 0 };
-  const periods = deps.config.resolved.freezes.flatMap((f) => freezePeriods(f, new Date(now.getTime() - LOOKBACK_MS), new Date(now.getTime() + 1), 200));
+  // The latest boundaries of each freeze (a cron that starts often cannot make a pass walk a week of starts).
+  const periods = deps.config.resolved.freezes.flatMap((f) => freezePeriods(f, new Date(now.getTime() - LOOKBACK_MS), new Date(now.getTime() + 1), { limit: 20, newest: true }));
   for (const p of periods) {
     if (p.from <= now && now < p.until) {
       if (await announce(deps, 'started', p, now)) pass.started.push(slotOf(p));

@@ -40,6 +40,13 @@ describe('freeze periods', () => {
     expect(activeFreeze([f], target, at('2026-03-29T12:00:00Z'))?.from.toISOString()).toBe('2026-03-27T17:00:00.000Z');
   });
 
+  it('when a freeze starts every second, then the one holding now is the one that ends last, and the newest starts are found without walking the week before', () => {
+    const f = weekly('* * * * * *', 1 / 6, 'UTC');
+    expect(activeFreeze([f], target, at('2026-11-02T10:00:00Z'))?.until.toISOString()).toBe('2026-11-02T10:10:00.000Z');
+    const newest = freezePeriods(f, at('2026-10-26T10:00:00Z'), at('2026-11-02T10:00:00Z'), { limit: 3, newest: true });
+    expect(newest.map((p) => p.from.toISOString())).toEqual(['2026-11-02T09:59:57.000Z', '2026-11-02T09:59:58.000Z', '2026-11-02T09:59:59.000Z']);
+  });
+
   it('when a freeze names environments and services, then it covers a change only in one of those environments touching one of those services', () => {
     const f = [window('2026-11-27T00:00:00Z', '2026-11-30T00:00:00Z', { services: ['checkout', 'payments-api'] })];
     const now = at('2026-11-28T00:00:00Z');
