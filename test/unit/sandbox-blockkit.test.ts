@@ -223,7 +223,11 @@ describe('renderMrkdwn: Slack rules for styles and code', () => {
     const text = visible(html);
     expect(text).not.toMatch(/[*`]/);
     expect(text).toContain('• /change breakglass CHG-12 <reason>: emergency only');
-    expect(text.split('\n').filter((l) => l.startsWith('• /change '))).toHaveLength(7);
+    expect(text).toContain('• /change freezes: deploy freezes active now and in the next 30 days');
+    // Every bullet of the source is a line of its own: one per `• ` in the mrkdwn.
+    const bullets = (msg.text.match(/^• /gm) ?? []).length;
+    expect(bullets).toBeGreaterThanOrEqual(8);
+    expect(text.split('\n').filter((l) => l.startsWith('• /change '))).toHaveLength(bullets);
     expect(html).toContain('<code>break_glass.allowed</code>');
   });
 
