@@ -18,6 +18,7 @@ import { outboxStats } from './db/repositories/outbox.ts';
 import { registerOutboxRoutes } from './http/routes/outbox.ts';
 import { registerIncidentRoutes } from './http/routes/incidents.ts';
 import { registerStatsRoutes } from './http/routes/stats.ts';
+import { registerPolicyRoutes } from './http/routes/policy.ts';
 import { registerGithubRoutes } from './http/routes/github.ts';
 import { githubAppSettings, octokitGithubApi, type GithubApi } from './github/client.ts';
 import { composeNotifiers, githubNotifier } from './github/notifier.ts';
@@ -151,6 +152,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   registerOutboxRoutes(server, database);
   registerIncidentRoutes(server, deps);
   registerStatsRoutes(server, deps);
+  registerPolicyRoutes(server, deps);
   registerFreezeRoutes(server, deps);
   // The GitHub App (optional): reads pull requests, keeps the required check, answers protection rules.
   const gh = githubAppSettings(env);

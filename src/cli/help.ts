@@ -5,13 +5,13 @@ const ENV = `Environment:
 
 const EXIT_CODES = `Exit codes:
   0  done: registered (submit), approved (wait), chain intact (audit verify), every case
-     passed (policy test), the config is valid (config check)
+     passed (policy test), simulated (policy simulate), the config is valid (config check)
   1  rejected, expired or cancelled (wait); chain broken (audit verify); a case failed
      (policy test)
   2  timed out (wait)
   3  approved, but for a different commit or plan (wait)
   4  usage error, connection error, unknown change, or a request the server refused; an
-     invalid config, case file or change (policy test, config check)
+     invalid config, case file or change (policy test, policy simulate, config check)
 `;
 
 export const MAIN_HELP = `countersign: register changes with Countersign and wait for senior sign-off, from CI.
@@ -21,10 +21,11 @@ Usage:
   countersign wait KEY [--sha SHA] [--plan-sha256 H] [--timeout 2h] [--interval 15s]
   countersign audit verify
   countersign policy test FILE... [--config PATH]
+  countersign policy simulate --config FILE [--days 30] [--json]
   countersign config check [PATH]
   countersign help [command]
 
-submit, wait and audit talk to a server; policy test and config check run offline.
+submit, wait, audit and policy simulate talk to a server; policy test and config check run offline.
 
 ${ENV}
 ${EXIT_CODES}`;
@@ -105,9 +106,11 @@ const CONFIG_ENV = `Environment:
 `;
 
 export const POLICY_HELP = `countersign policy test: check the risk policy against test cases, offline.
+countersign policy simulate: what a candidate config would have decided for real changes.
 
 Usage:
   countersign policy test FILE... [--config PATH]
+  countersign policy simulate --config FILE [--days 30] [--json]
 
 Each FILE (YAML or JSON) holds cases:
   cases:
@@ -129,6 +132,23 @@ Options:
 ${CONFIG_ENV}
 Exit codes: 0 every case passed, 1 a case failed, 4 usage error, an unreadable file, an
 invalid config, or an invalid case or change (naming the file, the case and the field).
+
+policy simulate sends the candidate config FILE to the server (POST /api/policy/simulate), which
+decides every change registered in the last --days days again under it and under the running
+config, from the stored facts, and writes nothing. Prints the totals by level and needing sign-off
+(current against candidate), per team, the changes whose level or sign-offs differ (with the
+candidate's matching rules), and per senior the sign-off requests per working day: actual, and
+expected under the candidate's reviewer assignment.
+
+Options:
+  --config FILE   the candidate config (required), YAML as countersign.yml
+  --days N        how far back, 1-365 (default 30)
+  --json          print the server's answer instead of the tables
+
+${ENV}
+Exit codes: 0 simulated, 4 usage error, an unreadable file, an invalid candidate config (every
+problem is printed by its key path, e.g. config.policy.rules[0].when), a refused token, a
+simulation already running on the server (429), or a server that cannot be reached.
 `;
 
 export const CONFIG_HELP = `countersign config check: validate a config file as the server does at start.

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,10 +14,9 @@ import { buildChangeInput, loadPlan } from '../factories/change.ts';
 import { buildConfig } from '../factories/config.ts';
 import { API_TOKEN, startTestApp } from '../support/app.ts';
 import { createTestDatabase, onRealPostgres } from '../support/db.ts';
-import { spawnApp, writeConfigFile } from '../support/processes.ts';
+import { runCli, spawnApp, writeConfigFile, type CliResult } from '../support/processes.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/countersign.mjs');
 
 /** The server under test: a separate process on real Postgres, the app in-process on PGlite. */
 let server: { url: string; deps: Deps; stop(): Promise<void> };
@@ -45,30 +44,9 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node bin/countersign.mjs …` as a child process (asynchronously: the in-process server must keep answering). */
+/** The CLI as a child process, against the in-process server. */
 function cli(args: string[], opts: { env?: Record<string, string>; cwd?: string; onStderr?: (soFar: string) => void } = {}): Promise<CliResult> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: API_TOKEN, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      opts.onStderr?.(stderr);
-    });
-    child.on('error', rej);
-    child.on('close', (code) => res({ code, stdout, stderr }));
-  });
+  return runCli(args, { ...opts, env: { COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: API_TOKEN, ...opts.env } });
 }
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {

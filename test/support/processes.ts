@@ -71,3 +71,32 @@ export async function callApi(url: string, method: string, path: string, body?: 
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node bin/countersign.mjs …` as a child process, asynchronously (an in-process server must
+ * keep answering), with a bare environment: PATH, HOME and `env`. `cwd` defaults to the repository.
+ */
+export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; onStderr?: (soFar: string) => void } = {}): Promise<CliResult> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/countersign.mjs'), ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(stderr);
+    });
+    child.on('error', rej);
+    child.on('close', (code) => res({ code, stdout, stderr }));
+  });
+}
