@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildChangeInput } from '../factories/change.ts';
@@ -10,7 +10,6 @@ import { API_TOKEN, fakeClock, startTestApp, type TestApp } from '../support/app
 import { createTestDatabase } from '../support/db.ts';
 import { runCli, type CliResult } from '../support/processes.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 
 let app: TestApp;
 let dir: string;

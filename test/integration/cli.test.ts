@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
@@ -16,7 +16,6 @@ import { API_TOKEN, startTestApp } from '../support/app.ts';
 import { createTestDatabase, onRealPostgres } from '../support/db.ts';
 import { runCli, spawnApp, writeConfigFile, type CliResult } from '../support/processes.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 
 /** The server under test: a separate process on real Postgres, the app in-process on PGlite. */
 let server: { url: string; deps: Deps; stop(): Promise<void> };
