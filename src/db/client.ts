@@ -1,11 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -106,11 +104,15 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Database
   });
 }
 
-/** Wraps an existing PGlite instance (tests hand in a clone of a migrated template). */
-export function fromPglite(pg: PGlite): Database {
-  const db = drizzlePglite(pg, { schema }) as unknown as Db;
+/**
+ * Wraps an existing PGlite instance (tests hand in a clone of a migrated template). PGlite and its
+ * drizzle driver are imported here, on first use, so a server on Postgres never loads them.
+ */
+export async function fromPglite(pg: PGlite): Promise<Database> {
+  const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
+  const db = drizzle(pg, { schema }) as unknown as Db;
   return wrap(db, 'pglite', (q) => db.execute(q), {
-    migrate: () => migratePglite(drizzlePglite(pg), { migrationsFolder: MIGRATIONS_DIR }),
+    migrate: () => migrate(drizzle(pg), { migrationsFolder: MIGRATIONS_DIR }),
     close: () => pg.close(),
     pglite: pg,
   });
@@ -119,6 +121,7 @@ export function fromPglite(pg: PGlite): Database {
 /** Opens embedded PGlite, on disk (created on first run) or in memory. */
 export async function openPglite(dataDir: string | null): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
   const pg = dataDir ? new PGlite(dataDir) : new PGlite();
   await pg.waitReady;
   return fromPglite(pg);

@@ -41,16 +41,21 @@ function run(dataDir: string, env: Record<string, string> = {}): Started {
   return { child, output: () => out, exited };
 }
 
-async function listening(s: Started): Promise<string> {
+/** Waits for `re` in the output and returns its first group; fails when the process exits first. */
+async function waitForOutput(s: Started, re: RegExp): Promise<string> {
   const deadline = Date.now() + 75_000;
   for (;;) {
-    const m = /"url":"(http:\/\/[^"]+)"[^\n]*Countersign is listening/.exec(s.output());
+    const m = re.exec(s.output());
     if (m) return m[1];
     if (s.child.exitCode !== null) throw new Error(`exited early:\n${s.output()}`);
-    if (Date.now() > deadline) throw new Error(`did not start:\n${s.output()}`);
+    if (Date.now() > deadline) throw new Error(`did not print ${re}:\n${s.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+const listening = (s: Started): Promise<string> => waitForOutput(s, /"url":"(http:\/\/[^"]+)"[^\n]*Countersign is listening/);
+/** The generated token is printed after the listening line: wait for it, not just for the port. */
+const printedToken = (s: Started): Promise<string> => waitForOutput(s, /Bearer (\S+)"/);
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((r) => {
@@ -110,8 +115,8 @@ embeddedOnly('the generated API token', () => {
     const dataDir = tempDataDir();
     const first = run(dataDir, { COUNTERSIGN_API_TOKENS: '' });
     const url = await listening(first);
-    const token = /Bearer (\S+)"/.exec(first.output())?.[1];
-    expect(token).toBeTruthy();
+    const token = await printedToken(first);
+    expect(token).toMatch(/^[\w-]{32}$/);
     expect(first.output()).toContain(`kept in ${dataDir}.api-token`);
     expect(statSync(`${dataDir}.api-token`).mode & 0o777).toBe(0o600);
     const unauthorized = await fetch(`${url}/api/changes`);
@@ -128,7 +133,7 @@ embeddedOnly('the generated API token', () => {
     const dataDir = tempDataDir();
     const first = run(dataDir, { COUNTERSIGN_API_TOKENS: '' });
     await listening(first);
-    const kept = /Bearer (\S+)"/.exec(first.output())![1];
+    const kept = await printedToken(first);
     await stop(first.child);
     const second = run(dataDir, { COUNTERSIGN_API_TOKENS: 'ci:configured-token-1' });
     const url = await listening(second);
