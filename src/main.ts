@@ -186,13 +186,11 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
     throw new ConfigError('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
   }
   if (!slackSettings && sandboxOn) {
-    // The page may only ever show a token made for this run, never a configured one.
-    let sandboxToken = generatedToken;
-    if (!sandboxToken) {
-      sandboxToken = randomBytes(24).toString('base64url');
-      tokens = [...tokens, { name: 'sandbox', token: sandboxToken, scopes: ['submit', 'read', 'deploy'] }];
-      server.setTokens(tokens, 'COUNTERSIGN_API_TOKENS (or the sandbox page, for its own token)');
-    }
+    // The page has no sign-in, so it may only ever show a token made for this run that cannot break
+    // the glass: never a configured one, nor the generated admin token (kept across restarts when embedded).
+    const sandboxToken = randomBytes(24).toString('base64url');
+    tokens = [...tokens, { name: 'sandbox', token: sandboxToken, scopes: ['submit', 'read', 'deploy'] }];
+    server.setTokens(tokens, generatedToken ? `the token printed at start${generatedTokenFile ? `, kept in ${generatedTokenFile}` : ''}, or set COUNTERSIGN_API_TOKENS` : 'COUNTERSIGN_API_TOKENS (or the sandbox page, for its own token)');
     const standin = new SlackStandin({ users: config.engineers.filter((e) => e.slack).map((e) => ({ id: e.slack!, name: e.github ?? e.slack!, real_name: e.name, email: e.email })) });
     await standin.start(0, '127.0.0.1');
     // DNS rebinding: a page on another origin that resolves to 127.0.0.1 must not drive the sandbox.

@@ -42,6 +42,28 @@ describe('the sandbox page state', () => {
     expect(glass.status).toBe(403);
   });
 
+  it('when no API tokens are configured, then the page still shows its own token for this run, not the generated admin token (kept across restarts when embedded); it cannot break the glass', async () => {
+    const bare = await startTestApp({ database: await createTestDatabase(), env: { COUNTERSIGN_SANDBOX: 'on', COUNTERSIGN_API_TOKENS: '' } });
+    try {
+      expect(bare.generatedToken).toBeTruthy();
+      const state = (await (await fetch(`${bare.url}/sandbox/api/state`)).json()) as { api: { token: string } };
+      const token = state.api.token;
+      expect(token).toMatch(/^[\w-]{32}$/);
+      expect(token).not.toBe(bare.generatedToken);
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const submit = await fetch(`${bare.url}/api/changes`, { method: 'POST', headers, body: JSON.stringify(buildChangeInput()) });
+      expect(submit.status).toBe(201);
+      const { key } = (await submit.json()) as { key: string };
+      const glass = await fetch(`${bare.url}/api/changes/${key}/breakglass`, { method: 'POST', headers, body: JSON.stringify({ by: 'U0CAROL', reason: 'x' }) });
+      expect(glass.status).toBe(403);
+      expect(((await glass.json()) as { error: string }).error).toBe('insufficient_scope');
+      // The printed token keeps working for the person at the terminal.
+      expect((await fetch(`${bare.url}/api/changes`, { headers: { authorization: `Bearer ${bare.generatedToken}` } })).status).toBe(200);
+    } finally {
+      await bare.stop();
+    }
+  });
+
   it('when two Slack stand-ins start, then each has its own random signing secret', () => {
     const [a, b] = [new SlackStandin(), new SlackStandin()];
     expect(a.signingSecret).not.toBe(b.signingSecret);
