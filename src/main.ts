@@ -101,29 +101,30 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
   const dataDir = target?.kind === 'pglite' ? target.dataDir : null;
   const sandboxOn = !env.SLACK_BOT_TOKEN && env.COUNTERSIGN_SANDBOX !== 'off';
 
-  // The port first: a port in use is said plainly, before any database is opened.
+  // Two processes on one embedded data directory would corrupt it: lock first (this opens nothing),
+  // so a second `npm start` names the data directory rather than the port the first one holds.
+  const releaseLock = dataDir ? lockDataDir(dataDir) : undefined;
+  // Then the port: a port in use is said plainly, before any database is opened.
   const metricsBox: { observe?: (method: string, route: string, status: number, seconds: number) => void } = {};
   const server = new HttpServer({ logger, tokens, maxBodyBytes: env.COUNTERSIGN_MAX_BODY_BYTES, observe: (...a) => metricsBox.observe?.(...a), ...opts.http });
   // The sandbox is for trying Countersign on a laptop: it binds to loopback unless HOST says otherwise.
   const host = env.HOST ?? (sandboxOn ? '127.0.0.1' : '0.0.0.0');
   const requestedPort = opts.port ?? env.PORT;
   const port = await server.listen(requestedPort, host).catch((err: NodeJS.ErrnoException) => {
+    releaseLock?.();
     if (err.code === 'EADDRINUSE') throw new StartupError(`Port ${requestedPort} is in use; set PORT=… (or stop the other process)`);
     if (err.code === 'EACCES') throw new StartupError(`Port ${requestedPort} needs privileges this process does not have; set PORT to 1024 or above`);
     throw err;
   });
-  const cleanup: (() => Promise<void> | void)[] = [() => server.close(0)];
+  const cleanup: (() => Promise<void> | void)[] = [...(releaseLock ? [releaseLock] : []), () => server.close(0)];
   const undo = async () => {
     for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => {});
   };
 
   let generatedToken: string | null = null;
   let generatedTokenFile: string | null = null;
-  let releaseLock: (() => void) | undefined;
   let database: Database;
   try {
-    // Two processes on one embedded data directory would corrupt it: lock before opening.
-    if (dataDir) cleanup.push((releaseLock = lockDataDir(dataDir)));
     if (tokens.length === 0) {
       // Embedded installs keep their generated token, so a curl line or a CLI set up earlier keeps working.
       const kept = dataDir ? persistentToken(dataDir) : null;

@@ -76,7 +76,8 @@ embeddedOnly('two instances on one embedded data directory', () => {
     const first = run(dataDir);
     const url = await listening(first);
     const before = readdirSync(dataDir).length;
-    const second = run(dataDir);
+    // The same port too, as a second `npm start` would: the data directory is what to name, not the port.
+    const second = run(dataDir, { PORT: new URL(url).port });
     expect(await second.exited).toBe(1);
     expect(second.output()).toContain(`Countersign is already running on this data directory (pid ${first.child.pid}); stop it or set COUNTERSIGN_DATA_DIR`);
     expect(second.output()).not.toMatch(/Aborted|at .*\.js:\d+/);
@@ -107,6 +108,7 @@ embeddedOnly('a port in use', () => {
     expect(await s.exited).toBe(1);
     expect(s.output().trim()).toBe(`Port ${port} is in use; set PORT=… (or stop the other process)`);
     expect(existsSync(dataDir)).toBe(false);
+    expect(existsSync(`${dataDir}.lock`)).toBe(false);
   }, 60_000);
 });
 
