@@ -163,7 +163,8 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       deps,
       api: opts.githubApi ?? octokitGithubApi(gh, logger),
       waitingOn: (change) => waitingOnNames(deps, change),
-      detailsUrl: async (change) => (await permalinkOf(database.db, cardRef(change))) ?? undefined,
+      // The card's permalink, else the change's API URL (when the public URL is known).
+      detailsUrl: async (change) => (await permalinkOf(database.db, cardRef(change))) ?? (env.COUNTERSIGN_PUBLIC_URL && `${env.COUNTERSIGN_PUBLIC_URL.replace(/\/+$/, '')}/api/changes/${change.key}`),
       onResult: metrics.outboxResult,
       ...opts.githubOutbox,
     });

@@ -22,6 +22,9 @@ const envSchema = z.object({
   GITHUB_APP_PRIVATE_KEY: optionalString.describe('the GitHub App private key (PEM; literal \\n sequences allowed)'),
   GITHUB_APP_PRIVATE_KEY_FILE: optionalString.describe('a file holding the GitHub App private key (instead of GITHUB_APP_PRIVATE_KEY)'),
   GITHUB_API_URL: optionalString.describe('the GitHub REST API (default https://api.github.com; GitHub Enterprise Server: https://HOST/api/v3)'),
+  COUNTERSIGN_PUBLIC_URL: z
+    .preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^https?:\/\/[^\s/]+\S*$/, 'expected an http(s) URL, e.g. https://countersign.example.com').optional())
+    .describe('where people reach this server; check runs link to ${COUNTERSIGN_PUBLIC_URL}/api/changes/KEY when no Slack card is posted'),
   GITHUB_WEBHOOK_SECRET: optionalString.describe('the secret of the GitHub webhook: POST /webhooks/github verifies X-Hub-Signature-256 with it (unset: the route answers 503)'),
   COUNTERSIGN_SHUTDOWN_DELAY_MS: z.preprocess((v) => (v === '' || v === undefined ? '0' : v), z.string().regex(/^\d+$/, 'expected milliseconds').transform(Number)).describe('on SIGTERM, how long /readyz answers 503 before the server stops accepting'),
   NODE_ENV: optionalString.describe('production refuses the local sandbox'),

@@ -14,7 +14,15 @@ export const SHADOW_TITLE = 'Shadow mode: would wait for sign-off';
  * In shadow mode a check run that would block (in progress or failing) completes `neutral` instead,
  * its summary saying what enforce mode would show.
  */
-export function checkRunFor(change: Change, opts: { waitingOn: string[]; detailsUrl?: string; shadow?: boolean }): CheckRunState {
+export interface CheckRunContext {
+  waitingOn: string[];
+  detailsUrl?: string;
+  shadow?: boolean;
+  /** Who cancelled the change and why (from its audit trail), for a cancelled change's summary. */
+  cancelled?: { by: string; reason: string | null };
+}
+
+export function checkRunFor(change: Change, opts: CheckRunContext): CheckRunState {
   const state = enforcedCheckRun(change, opts);
   if (!opts.shadow || state.conclusion === 'success') return state;
   return {
@@ -25,7 +33,7 @@ export function checkRunFor(change: Change, opts: { waitingOn: string[]; details
   };
 }
 
-function enforcedCheckRun(change: Change, opts: { waitingOn: string[]; detailsUrl?: string }): CheckRunState {
+function enforcedCheckRun(change: Change, opts: CheckRunContext): CheckRunState {
   const base = { name: CHECK_NAME, ...(opts.detailsUrl && { details_url: opts.detailsUrl }) };
   const reasons = change.risk.reasons.length ? change.risk.reasons.map((r) => `- ${r.text}`).join('\n') : '- no rule matched';
   const signed = change.sign_offs.filter((s) => s.round === change.round && s.decision === 'approved').map((s) => s.reviewer);
@@ -65,8 +73,10 @@ function enforcedCheckRun(change: Change, opts: { waitingOn: string[]; detailsUr
       return { ...base, status: 'completed', conclusion: 'failure', output: { title: 'Rejected', summary: `**${change.key}** was rejected${r ? ` by ${r.reviewer}: ${r.reason ?? ''}` : ''}` } };
     }
     case 'expired':
-      return { ...base, status: 'completed', conclusion: 'failure', output: { title: 'Expired without sign-off', summary: `**${change.key}** waited too long for sign-off and expired; push again or register a new change.` } };
-    case 'cancelled':
-      return { ...base, status: 'completed', conclusion: 'failure', output: { title: 'Cancelled', summary: `**${change.key}** was cancelled.` } };
+      return { ...base, status: 'completed', conclusion: 'failure', output: { title: 'Expired without sign-off', summary: `**${change.key}** expired unanswered: no senior signed off in time; push again or register a new change.` } };
+    case 'cancelled': {
+      const c = opts.cancelled;
+      return { ...base, status: 'completed', conclusion: 'failure', output: { title: 'Cancelled', summary: `**${change.key}** was cancelled${c ? ` by ${c.by}${c.reason ? `: ${c.reason}` : ''}` : ''}` } };
+    }
   }
 }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.ts';
+import { historyOf } from '../db/repositories/audit.ts';
 import { findChange } from '../db/repositories/changes.ts';
 import { checkRunOf, findDeploymentRequest, rememberCheckRun } from '../db/repositories/github.ts';
 import { claimOutbox, completeOutbox, failOutbox, markDead } from '../db/repositories/outbox.ts';
@@ -18,7 +19,7 @@ export interface GithubSenderOptions {
   api: GithubApi;
   /** Who a pending change waits on (the eligible seniors who have not signed), for the check run summary. */
   waitingOn(change: NonNullable<Awaited<ReturnType<typeof findChange>>>): Promise<string[]>;
-  /** A link for the check run's "Details" (the card's permalink), when there is one. */
+  /** A link for the check run's "Details" (the card's permalink, else the change's API URL), when there is one. */
   detailsUrl?(change: NonNullable<Awaited<ReturnType<typeof findChange>>>): Promise<string | undefined>;
   pollMs?: number;
   leaseMs?: number;
@@ -130,6 +131,7 @@ export class GithubSender {
           waitingOn: change.status === 'pending' ? await this.o.waitingOn(change) : [],
           detailsUrl: await this.o.detailsUrl?.(change),
           shadow: this.o.deps.config.resolved.enforcementOf(change.team) === 'shadow',
+          cancelled: change.status === 'cancelled' ? await this.cancellation(change.id) : undefined,
         });
         const existing = await checkRunOf(this.database.db, change.id, change.head_sha);
         if (existing !== null) {
@@ -156,6 +158,12 @@ export class GithubSender {
       default:
         return { ok: false, dead: true, error: `${m.kind} is not delivered to GitHub` };
     }
+  }
+
+  /** Who cancelled a change and why: its last move to cancelled in the audit trail. */
+  private async cancellation(changeId: number): Promise<{ by: string; reason: string | null } | undefined> {
+    const e = (await historyOf(this.database.db, changeId, ['status_changed'])).filter((h) => h.data.to === 'cancelled').at(-1);
+    return e && { by: e.actor, reason: typeof e.data.reason === 'string' ? e.data.reason : null };
   }
 }
 

@@ -3,6 +3,8 @@ import type { Database } from '../../src/db/client.ts';
 import { buildConfig } from '../factories/config.ts';
 import { deliver, deploymentStatusEvent, protectionRuleEvent, pullRequestEvent, WEBHOOK_SECRET } from '../factories/github.ts';
 import { generateAppKeyPair, startFakeGitHub, type FakeGitHub } from '../fakes/fake-github.ts';
+import { escalateStaleRequests } from '../../src/use-cases/escalate-stale-requests.ts';
+import { fakeClock, ONCALL_TOKEN } from '../support/app.ts';
 import { createTestDatabase, truncateAll } from '../support/db.ts';
 import { buttonsOf, press, startSlackHarness, waitFor, waitForCard, type SlackHarness } from '../support/slack.ts';
 
@@ -19,20 +21,25 @@ const SHA1 = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const SHA2 = 'b2c3d4e5f60718293a4b5c6d7e8f901234567890';
 const MERGE = 'c3d4e5f60718293a4b5c6d7e8f90123456789012';
 const UNKNOWN = 'dddddddddddddddddddddddddddddddddddddddd';
+const PUBLIC_URL = 'https://countersign.example.com';
+const HOUR = 3_600_000;
 
 let gh: FakeGitHub;
 let h: SlackHarness;
 let db: Database;
 const keys = generateAppKeyPair();
+// Stands still unless a test moves it (expiry); starts at the real time, as deployment statuses carry it.
+const clock = fakeClock(new Date());
 
 beforeAll(async () => {
   gh = await startFakeGitHub({ appId: 123, publicKey: keys.publicKeyPem, installations: [{ id: INSTALLATION, account: 'acme', repos: [REPO] }] });
   db = await createTestDatabase();
   h = await startSlackHarness({
     database: db,
-    config: buildConfig({ github: { repos: [{ repo: REPO, service: 'checkout' }] } }),
+    clock,
+    config: buildConfig({ github: { repos: [{ repo: REPO, service: 'checkout' }], environments: { 'prod-eu': 'staging' } }, break_glass: { allowed: ['U0CAROL'], review_within: '24h' } }),
     // The key with literal \n sequences, as it is usually put in an env file.
-    env: { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem.replace(/\n/g, '\\n'), GITHUB_API_URL: gh.baseUrl },
+    env: { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem.replace(/\n/g, '\\n'), GITHUB_API_URL: gh.baseUrl, COUNTERSIGN_PUBLIC_URL: `${PUBLIC_URL}/` },
   });
 });
 afterAll(async () => {
@@ -42,6 +49,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await waitFor(async () => (await h.app.api('GET', '/api/outbox/stats')).body.pending === 0, 10_000, 'outbox drained');
   await truncateAll(db);
+  clock.set(new Date());
   gh.reset();
   gh.clearFaults();
   h.slack.reset();
@@ -136,6 +144,41 @@ describe('the required check', () => {
     // Exactly one check run per head.
     expect(checkRuns().filter((r) => r.head_sha === SHA1)).toHaveLength(1);
     expect(checkRuns().filter((r) => r.head_sha === SHA2)).toHaveLength(1);
+  });
+
+  it('when a check run is created for a change with no card, then its details_url is the change’s API URL under COUNTERSIGN_PUBLIC_URL', async () => {
+    const key = await openPr(16, { files: ['README.md'], trailer: false });
+    const run = await waitFor(() => checkRuns().find((r) => r.conclusion === 'success'), 10_000, 'check run');
+    expect(run.details_url).toBe(`${PUBLIC_URL}/api/changes/${key}`);
+    expect(gh.callsTo('POST', /check-runs$/)[0].body).toMatchObject({ details_url: `${PUBLIC_URL}/api/changes/${key}` });
+  });
+
+  it('when a change expires unanswered, then its check run fails saying it expired without sign-off', async () => {
+    const key = await openPr(17);
+    await waitFor(() => checkRuns().find((r) => r.output?.title === 'Waiting for senior sign-off'), 10_000, 'in progress');
+    clock.advance(73 * HOUR);
+    await waitFor(async () => (await escalateStaleRequests(h.app.deps), (await detail(key)).status === 'expired'), 10_000, 'expired');
+    const run = await waitFor(() => checkRuns().find((r) => r.conclusion === 'failure'), 10_000, 'failure');
+    expect(run.output).toMatchObject({ title: 'Expired without sign-off' });
+    expect(run.output.summary).toContain(`**${key}** expired unanswered: no senior signed off in time`);
+  });
+
+  it('when a change is cancelled, then its check run fails naming who cancelled it and why', async () => {
+    const key = await openPr(18);
+    await waitFor(() => checkRuns().find((r) => r.output?.title === 'Waiting for senior sign-off'), 10_000, 'in progress');
+    expect((await h.app.api('POST', `/api/changes/${key}/cancel`, { by: 'alice', reason: 'superseded by #19' })).status).toBe(200);
+    const run = await waitFor(() => checkRuns().find((r) => r.conclusion === 'failure'), 10_000, 'failure');
+    expect(run.output).toMatchObject({ title: 'Cancelled', summary: `**${key}** was cancelled by alice: superseded by #19` });
+  });
+
+  it('when the glass is broken, then the check run succeeds naming who broke it and why', async () => {
+    const key = await openPr(19);
+    await waitFor(() => checkRuns().find((r) => r.output?.title === 'Waiting for senior sign-off'), 10_000, 'in progress');
+    const opened = await h.app.api('POST', `/api/changes/${key}/breakglass`, { by: 'U0CAROL', reason: 'checkout is down' }, { authorization: `Bearer ${ONCALL_TOKEN}` });
+    expect(opened.status).toBe(200);
+    const run = await waitFor(() => checkRuns().find((r) => r.conclusion === 'success'), 10_000, 'success');
+    expect(run.output.title).toBe('Opened under break-glass');
+    expect(run.output.summary).toContain('U0CAROL opened the gate under break-glass: checkout is down');
   });
 
   it('when GitHub rate-limits and fails for a while, then delivery waits, and nothing is lost or created twice', async () => {
