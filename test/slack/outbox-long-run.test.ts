@@ -7,6 +7,7 @@ import { outboxMessage } from '../../src/delivery/messages.ts';
 import { createLogger } from '../../src/logger.ts';
 import { webClientOptions } from '../../src/slack/app.ts';
 import { OutboxSender } from '../../src/slack/outbox-sender.ts';
+import { escalateStaleRequests } from '../../src/use-cases/escalate-stale-requests.ts';
 import { buildChangeInput } from '../factories/change.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
 import { ADMIN_TOKEN } from '../support/app.ts';
@@ -173,5 +174,12 @@ describe('links go to the card', () => {
     expect(digest.status).toBe(200);
     const posted = await waitFor(() => slack.messagesIn(PAY).find((m) => JSON.stringify(m.blocks ?? []).includes('waiting for sign-off')), 5_000, 'digest');
     expect(JSON.stringify(posted.blocks)).toContain(`<${row.permalink}|${key}>`);
+
+    // The sweep runs two hours later (delivery keeps the database's clock).
+    const later = { now: () => new Date(Date.now() + 2 * 3_600_000 + 60_000) };
+    expect(await escalateStaleRequests({ ...h.app.deps, clock: later })).toMatchObject({ escalated: 1 });
+    const escalation = await waitFor(() => slack.messagesIn(ESC).find((m) => (m.text ?? '').includes(`${key} `)), 5_000, 'escalation post');
+    expect(textOf(escalation)).toContain(`<${row.permalink}|The card> is in <#${PAY}>`);
+    expect(slack.callsTo('chat.getPermalink')).toHaveLength(1);
   });
 });
