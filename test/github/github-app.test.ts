@@ -36,16 +36,20 @@ beforeAll(async () => {
   db = await createTestDatabase();
   h = await startSlackHarness({
     database: db,
+    keepDatabase: true,
     clock,
     config: buildConfig({ github: { repos: [{ repo: REPO, service: 'checkout' }], environments: { 'prod-eu': 'staging' } }, break_glass: { allowed: ['U0CAROL'], review_within: '24h' } }),
-    // The key with literal \n sequences, as it is usually put in an env file.
-    env: { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem.replace(/\n/g, '\\n'), GITHUB_API_URL: gh.baseUrl, COUNTERSIGN_PUBLIC_URL: `${PUBLIC_URL}/` },
+    env: { ...githubEnv(), COUNTERSIGN_PUBLIC_URL: `${PUBLIC_URL}/` },
   });
 });
 afterAll(async () => {
   await h?.stop();
   await gh?.stop();
+  await db?.close().catch(() => {});
 });
+
+// The key with literal \n sequences, as it is usually put in an env file.
+const githubEnv = () => ({ GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem.replace(/\n/g, '\\n'), GITHUB_API_URL: gh.baseUrl });
 beforeEach(async () => {
   await waitFor(async () => (await h.app.api('GET', '/api/outbox/stats')).body.pending === 0, 10_000, 'outbox drained');
   await truncateAll(db);
@@ -223,7 +227,7 @@ describe('deployment protection rules', () => {
     expect(answers(102)).toHaveLength(1);
   });
 
-  it('when the change is rejected, the SHA is unknown, or an approval covers another commit, then the rule is rejected with the reason', async () => {
+  it('when the change is rejected or the SHA is unknown, then the rule is rejected with the reason', async () => {
     const key = await openPr(14);
     const card = await waitForCard(h.slack, PAY, key);
     await press(h, card, 'Reject', 'U0BOB');
@@ -237,6 +241,35 @@ describe('deployment protection rules', () => {
     expect(answers(104)[0]).toMatchObject({ state: 'rejected', comment: `no Countersign change for ${UNKNOWN}` });
   });
 
+  it('when a deployment lists an approved PR but ships another commit, then the rule is rejected as a stale approval', async () => {
+    const key = await openPr(20, { files: ['README.md'], trailer: false });
+    await waitFor(async () => (await gate(key)).status === 200, 10_000, 'approved');
+    expect((await gate(key, `?sha=${SHA2}`)).status).toBe(409);
+    expect((await request(SHA2, 106, { pullRequests: [20] })).body).toMatchObject({ outcome: 'rejected', change: key });
+    const [a] = await waitFor(() => answers(106).length === 1 && answers(106), 10_000, 'answer');
+    expect(a).toMatchObject({ state: 'rejected', comment: `${key} is approved for ${SHA1}, not ${SHA2}: that commit needs its own sign-off` });
+  });
+
+  it('when a GitHub environment is mapped in github.environments, then the answer names GitHub’s environment and the deployment is recorded under ours', async () => {
+    const key = await openPr(21, { files: ['README.md'], trailer: false });
+    await waitFor(async () => (await gate(key)).status === 200, 10_000, 'approved');
+    expect((await request(SHA1, 107, { environment: 'prod-eu' })).body.outcome).toBe('approved');
+    const [a] = await waitFor(() => answers(107).length === 1 && answers(107), 10_000, 'answer');
+    expect(a.environment_name).toBe('prod-eu');
+    expect((await send('deployment_status', deploymentStatusEvent({ sha: SHA1, environment: 'prod-eu', state: 'success' }))).body.outcome).toBe('recorded');
+    const recorded = (await detail(key)).history.find((e: { action: string }) => e.action === 'deployment_recorded');
+    expect(recorded).toMatchObject({ environment: 'staging', status: 'succeeded', ungated: false });
+  });
+
+  it.each(['failure', 'error'])('when a deployment of a change still waiting for sign-off ends in %s, then a failed deployment is recorded and flagged ungated', async (state) => {
+    const key = await openPr(22);
+    await waitForCard(h.slack, PAY, key);
+    const recorded = await send('deployment_status', deploymentStatusEvent({ sha: SHA1, environment: 'production', state }));
+    expect(recorded.body).toMatchObject({ outcome: 'recorded', change: key, ungated: true });
+    const event = (await detail(key)).history.find((e: { action: string }) => e.action === 'deployment_recorded');
+    expect(event).toMatchObject({ environment: 'production', status: 'failed', ungated: true, gate_status: 'pending' });
+  });
+
   it('when a merged PR’s merge commit is deployed, then the approval covers it, and its deployment_status records a deployment', async () => {
     const key = await openPr(15, { files: ['README.md'], trailer: false });
     await waitFor(async () => (await gate(key)).status === 200, 10_000, 'approved');
@@ -246,5 +279,20 @@ describe('deployment protection rules', () => {
     const recorded = await send('deployment_status', deploymentStatusEvent({ sha: MERGE, environment: 'production', state: 'success' }));
     expect(recorded.body).toMatchObject({ outcome: 'recorded', change: key, ungated: false });
     expect((await detail(key)).history.map((e: { action: string }) => e.action)).toContain('deployment_recorded');
+  });
+});
+
+describe('deployment protection rules with github.unknown_deployments: approve', () => {
+  let lenient: SlackHarness;
+  beforeAll(async () => {
+    lenient = await startSlackHarness({ database: db, keepDatabase: true, config: buildConfig({ github: { repos: [{ repo: REPO, service: 'checkout' }], unknown_deployments: 'approve' } }), env: githubEnv() });
+  });
+  afterAll(() => lenient?.stop());
+
+  it('when a deployment’s SHA has no change, then the rule is approved, saying why', async () => {
+    const res = await deliver(lenient.app.url, 'deployment_protection_rule', protectionRuleEvent({ sha: UNKNOWN, callbackUrl: gh.deploymentCallbackUrl(REPO, 108), installation: INSTALLATION }));
+    expect(res.body).toMatchObject({ outcome: 'approved', change: null });
+    const [a] = await waitFor(() => gh.protectionRuleAnswers(REPO).filter((x) => x.runId === 108).length === 1 && gh.protectionRuleAnswers(REPO).filter((x) => x.runId === 108), 10_000, 'answer');
+    expect(a).toMatchObject({ state: 'approved', comment: `no Countersign change for ${UNKNOWN}; approved because github.unknown_deployments is approve` });
   });
 });
