@@ -1,4 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ServiceGraph } from '../../src/domain/service-graph.ts';
+import { rankSuspects, type SuspectDeployment } from '../../src/domain/suspects.ts';
+import { RISK_LEVELS } from '../../src/domain/types.ts';
 import type { Incident, IncidentCause, IncidentSuspect, IncidentView } from '../../src/domain/incident.ts';
 import { mostSevere, parseIncidentKey, severityFromLabel } from '../../src/domain/incident.ts';
 import { buildIncidentBroadcast } from '../../src/slack/views/incident-broadcast.ts';
@@ -53,6 +57,64 @@ describe('buildIncidentBroadcast', () => {
     const msg = buildIncidentBroadcast(view({ incident: incident({ status: 'resolved', resolved_at: new Date(START.getTime() + 125 * 60_000) }) }));
     expect(JSON.stringify(msg.blocks)).toContain('Resolved after 2 h 5 min');
     expect(msg.text).toContain('(resolved after 2 h 5 min)');
+  });
+});
+
+describe('a suspect\'s "Why:" line', () => {
+  const graph = new ServiceGraph([
+    { name: 'checkout', depends_on: ['payments-api'] },
+    { name: 'payments-api', depends_on: ['checkout-db'] },
+    { name: 'checkout-db', depends_on: [] },
+  ]);
+  const window = { lookbackMs: 24 * 3_600_000, graceMs: 15 * 60_000 };
+  const plain = (t: string) => t.replace(/[*_]/g, '').toLowerCase();
+
+  /** The suspect as ranked from `d` (real reasons), rendered; its section's lines above "Why:", and the Why items. */
+  function render(d: SuspectDeployment): { above: string[]; why: string[] } {
+    const [ranked] = rankSuspects({ services: ['checkout'], started_at: START }, [d], graph, window);
+    const s = suspect(1, { ...ranked, risk_level: d.risk_level, ai: { assisted: d.ai_assisted, tool: null, share: null, reasons: [] }, deploy_status: d.status, ungated: d.ungated, approvals_required: d.approvals_required });
+    const section = mrkdwn(buildIncidentBroadcast(view({ suspects: [s] }))).find((t) => t.startsWith(':mag: *Suspect*'))!;
+    const lines = section.split('\n');
+    const whyLine = lines.find((l) => l.startsWith('_Why: '));
+    return { above: lines.filter((l) => l !== whyLine), why: whyLine ? whyLine.slice('_Why: '.length, -1).split('; ') : [] };
+  }
+
+  const deployment = (over: Partial<SuspectDeployment> = {}): SuspectDeployment => ({
+    deployment_id: 1, change_key: 'CHG-1', change_title: 'Change 1', service: 'checkout', environment: 'production', status: 'succeeded', ungated: false,
+    deployed_at: new Date(START.getTime() - 20 * 60_000), risk_level: 'high', ai_assisted: true, approvals_required: 1, approvals: 1, approvers: ['U0ALICE'], ...over,
+  });
+
+  it('when every reason is already shown above (service, time, AI, risk, ungated, failed deploy), then there is no "Why:" line', () => {
+    const { above, why } = render(deployment({ ungated: true, approvals: 0, approvers: [], status: 'failed', risk_level: 'critical' }));
+    expect(above.join('\n')).toMatch(/Deployed to checkout 20 min before the incident \(failed\)/);
+    expect(why).toEqual([]);
+  });
+
+  it('when a reason is not shown above (a dependency, missing sign-offs), then "Why:" gives only that', () => {
+    expect(render(deployment({ service: 'payments-api', approvals_required: 2 })).why).toEqual(['checkout depends on payments-api', 'approved with 1 of 2 sign-offs']);
+    expect(render(deployment({ status: 'rolled_back', risk_level: 'low', ai_assisted: false })).why).toEqual([]);
+  });
+
+  it('when any deployment is a suspect, then no reason in "Why:" is already in the lines above it', () => {
+    const arb = fc.record({
+      service: fc.constantFrom('checkout', 'payments-api', 'checkout-db'),
+      status: fc.constantFrom('succeeded', 'failed', 'rolled_back') as fc.Arbitrary<SuspectDeployment['status']>,
+      ungated: fc.boolean(),
+      minutes: fc.integer({ min: -15, max: 24 * 60 }),
+      risk_level: fc.constantFrom(...RISK_LEVELS),
+      ai_assisted: fc.boolean(),
+      approvals_required: fc.integer({ min: 0, max: 3 }),
+      approvals: fc.integer({ min: 0, max: 3 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ minutes, ...over }) => {
+        const { above, why } = render(deployment({ ...over, deployed_at: new Date(START.getTime() - minutes * 60_000) }));
+        const shown = plain(above.join('\n'));
+        for (const reason of why) expect(shown).not.toContain(plain(reason));
+        expect(new Set(why).size).toBe(why.length);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
