@@ -58,7 +58,7 @@ export type PayloadOf<K extends OutboxKind> = z.infer<(typeof PAYLOADS)[K]>;
 export type DeliveryTarget = 'slack' | 'github';
 
 /** Where each kind is delivered: each target has its own sender, claiming only its rows. */
-export const TARGET: Record<OutboxKind, DeliveryTarget> = {
+export const TARGET = {
   card_post: 'slack',
   card_update: 'slack',
   incident_post: 'slack',
@@ -69,7 +69,10 @@ export const TARGET: Record<OutboxKind, DeliveryTarget> = {
   github_read_pr: 'github',
   github_check_run: 'github',
   github_deployment_answer: 'github',
-};
+} as const satisfies Record<OutboxKind, DeliveryTarget>;
+
+/** The kinds one target's sender delivers. */
+export type KindFor<T extends DeliveryTarget> = { [K in OutboxKind]: (typeof TARGET)[K] extends T ? K : never }[OutboxKind];
 
 /** The ordering group of every GitHub row of one change: its read, its check runs, its deployment answers. */
 export const githubGroup = (change: { id: number }): string => `github:${change.id}`;
@@ -89,15 +92,30 @@ export function outboxMessage<K extends OutboxKind>(kind: K, groupKey: string, c
 
 /** A stored row's kind and payload, validated; one variant per kind so a sender can switch on `kind`. */
 export type ParsedOutbox = { [K in OutboxKind]: { kind: K; payload: PayloadOf<K> } }[OutboxKind];
+/** A parsed row of one target's kinds: its sender's switch covers exactly these. */
+export type ParsedFor<T extends DeliveryTarget> = Extract<ParsedOutbox, { kind: KindFor<T> }>;
 
-/** Parses a stored row; an unknown kind or a payload that does not fit its schema is an error naming why. */
-export function parseOutboxRow(row: { kind: string; payload: unknown }): { ok: true; message: ParsedOutbox } | { ok: false; error: string } {
-  if (!Object.hasOwn(PAYLOADS, row.kind)) return { ok: false, error: `unknown outbox kind ${JSON.stringify(row.kind.slice(0, 50))}` };
-  const kind = row.kind as OutboxKind;
+type Parsed<M> = { ok: true; message: M } | { ok: false; error: string };
+
+/**
+ * Parses a stored row; an unknown kind, a payload that does not fit its schema, or (given `target`)
+ * a kind another target delivers is an error naming why.
+ */
+export function parseOutboxRow(row: { kind: string; payload: unknown }): Parsed<ParsedOutbox>;
+export function parseOutboxRow<T extends DeliveryTarget>(row: { kind: string; payload: unknown }, target: T): Parsed<ParsedFor<T>>;
+export function parseOutboxRow(row: { kind: string; payload: unknown }, target?: DeliveryTarget): Parsed<ParsedOutbox> {
+  if (!isOutboxKind(row.kind)) return { ok: false, error: `unknown outbox kind ${JSON.stringify(row.kind.slice(0, 50))}` };
+  const kind = row.kind;
+  if (target && TARGET[kind] !== target) return { ok: false, error: `${kind} rows are delivered to ${TARGET[kind]}, not ${target}` };
   const parsed = PAYLOADS[kind].safeParse(row.payload);
   if (!parsed.success) return { ok: false, error: `malformed ${kind} payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
   return { ok: true, message: { kind, payload: parsed.data } as ParsedOutbox };
 }
+
+const isOutboxKind = (kind: string): kind is OutboxKind => Object.hasOwn(PAYLOADS, kind);
+
+/** A row's kind as a metric label: a stored kind no release knows counts as `unknown` (a bounded label set). */
+export const kindLabel = (kind: string): string => (isOutboxKind(kind) ? kind : 'unknown');
 
 /** The change a row is about (for logs of dead rows), when its payload names one. */
 export function changeIdOf(message: ParsedOutbox): number | null {

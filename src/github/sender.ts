@@ -7,7 +7,7 @@ import { findChange } from '../db/repositories/changes.ts';
 import { checkRunOf, findDeploymentRequest, rememberCheckRun } from '../db/repositories/github.ts';
 import { claimOutbox, completeOutbox, failOutbox, markDead } from '../db/repositories/outbox.ts';
 import type { OutboxRow } from '../db/schema.ts';
-import { parseOutboxRow, type ParsedOutbox } from '../delivery/messages.ts';
+import { kindLabel, parseOutboxRow, type ParsedFor } from '../delivery/messages.ts';
 import { runEvery, type PeriodicJob } from '../periodic.ts';
 import { applyPullRequestRead } from '../use-cases/read-pull-request.ts';
 import type { Deps } from '../use-cases/ports.ts';
@@ -40,6 +40,8 @@ export class GithubSender {
   readonly owner = `${hostname()}-${process.pid}-gh-${randomBytes(3).toString('hex')}`;
   private job: PeriodicJob | null = null;
   private running = false;
+  /** Until when GitHub rate-limits each installation: its limits are per installation, so all its rows wait. */
+  private readonly pausedUntil = new Map<number, number>();
   private readonly o: Required<Omit<GithubSenderOptions, 'onResult' | 'detailsUrl'>> & Pick<GithubSenderOptions, 'onResult' | 'detailsUrl'>;
 
   constructor(opts: GithubSenderOptions) {
@@ -82,10 +84,11 @@ export class GithubSender {
     const db = this.database.db;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
-      const parsed = parseOutboxRow(row);
+      const parsed = parseOutboxRow(row, 'github');
       if (!parsed.ok) {
         await markDead(db, row.id, this.owner, parsed.error);
-        this.logger.error({ outbox_id: row.id, error: parsed.error }, 'github outbox: unreadable row; dead');
+        this.o.onResult?.(kindLabel(row.kind), 'dead', 'unreadable');
+        this.logger.error({ outbox_id: row.id, kind: row.kind, error: parsed.error }, 'github outbox: unreadable row (unknown kind or malformed payload); dead, nothing delivered');
         continue;
       }
       const outcome = await this.deliver(row, parsed.message).catch((err: unknown) => classify(err, row.attempts, this.o));
@@ -108,7 +111,7 @@ export class GithubSender {
     }
   }
 
-  private async deliver(row: OutboxRow, m: ParsedOutbox): Promise<Outcome> {
+  private async deliver(row: OutboxRow, m: ParsedFor<'github'>): Promise<Outcome> {
     const done = async (): Promise<Outcome> => {
       await completeOutbox(this.database.db, row.id, this.owner);
       return { ok: true };
@@ -119,7 +122,7 @@ export class GithubSender {
         if (!change || !change.awaiting_read || change.round !== m.payload.round || !change.github_installation_id) return done();
         const { repo, number } = pullRequestOf(change.external_id);
         const installation = change.github_installation_id;
-        const [files, commits] = await Promise.all([this.o.api.pullRequestFiles(installation, repo, number), this.o.api.pullRequestCommits(installation, repo, number)]);
+        const [files, commits] = await this.github(installation, () => Promise.all([this.o.api.pullRequestFiles(installation, repo, number), this.o.api.pullRequestCommits(installation, repo, number)]));
         await applyPullRequestRead(this.o.deps, change.id, m.payload.round, { files, commits });
         return done();
       }
@@ -133,16 +136,17 @@ export class GithubSender {
           shadow: this.o.deps.config.resolved.enforcementOf(change.team) === 'shadow',
           cancelled: change.status === 'cancelled' ? await this.cancellation(change.id) : undefined,
         });
+        const installation = change.github_installation_id;
         const existing = await checkRunOf(this.database.db, change.id, change.head_sha);
         if (existing !== null) {
-          await this.o.api.updateCheckRun(change.github_installation_id, repo, existing, state);
+          await this.github(installation, () => this.o.api.updateCheckRun(installation, repo, existing, state));
           return done();
         }
         // Created once per head: an attempt whose answer was lost left it on GitHub, named by external_id.
         const externalId = `${change.key}@${change.head_sha}`;
-        const found = row.inDoubt || row.attempts > 0 ? (await this.o.api.findCheckRuns(change.github_installation_id, repo, change.head_sha, CHECK_NAME)).find((r) => r.external_id === externalId) : undefined;
-        const id = found?.id ?? (await this.o.api.createCheckRun(change.github_installation_id, repo, { ...state, head_sha: change.head_sha, external_id: externalId }));
-        if (found) await this.o.api.updateCheckRun(change.github_installation_id, repo, found.id, state);
+        const found = row.inDoubt || row.attempts > 0 ? (await this.github(installation, () => this.o.api.findCheckRuns(installation, repo, change.head_sha!, CHECK_NAME))).find((r) => r.external_id === externalId) : undefined;
+        const id = found?.id ?? (await this.github(installation, () => this.o.api.createCheckRun(installation, repo, { ...state, head_sha: change.head_sha!, external_id: externalId })));
+        if (found) await this.github(installation, () => this.o.api.updateCheckRun(installation, repo, found.id, state));
         await this.database.db.transaction(async (tx) => {
           await rememberCheckRun(tx, change.id, change.head_sha!, id, this.o.deps.clock.now());
           await completeOutbox(tx, row.id, this.owner);
@@ -152,11 +156,30 @@ export class GithubSender {
       case 'github_deployment_answer': {
         const r = await findDeploymentRequest(this.database.db, m.payload.request_id);
         if (!r?.answer) return done();
-        await this.o.api.answerDeployment(r.installationId, r.callbackUrl, { environment_name: r.githubEnvironment, state: r.answer as 'approved' | 'rejected', comment: r.comment ?? '' });
+        await this.github(r.installationId, () => this.o.api.answerDeployment(r.installationId, r.callbackUrl, { environment_name: r.githubEnvironment, state: r.answer as 'approved' | 'rejected', comment: r.comment ?? '' }));
         return done();
       }
-      default:
-        return { ok: false, dead: true, error: `${m.kind} is not delivered to GitHub` };
+      default: {
+        // Unreachable for a parsed GitHub row (the compiler checks the switch); fail closed.
+        const unknown: never = m;
+        return { ok: false, dead: true, error: `${(unknown as { kind: string }).kind} is not delivered to GitHub` };
+      }
+    }
+  }
+
+  /**
+   * One call to GitHub as an installation. While GitHub rate-limits the installation, no call is
+   * made (the row waits out the limit); a call that meets a limit pauses the whole installation.
+   */
+  private async github<T>(installation: number, call: () => Promise<T>): Promise<T> {
+    const wait = (this.pausedUntil.get(installation) ?? 0) - Date.now();
+    if (wait > 0) throw new RateLimitHold(installation, wait);
+    try {
+      return await call();
+    } catch (err) {
+      const limit = rateLimitOf(err);
+      if (limit) this.pausedUntil.set(installation, Math.max(this.pausedUntil.get(installation) ?? 0, Date.now() + limit.waitMs));
+      throw err;
     }
   }
 
@@ -173,22 +196,41 @@ export function pullRequestOf(externalId: string): { repo: string; number: numbe
   return { repo: externalId.slice(0, i), number: Number(externalId.slice(i + 1)) };
 }
 
+/** A call not made because GitHub rate-limits its installation: the row waits without counting a failure. */
+class RateLimitHold extends Error {
+  constructor(
+    readonly installation: number,
+    readonly waitMs: number,
+  ) {
+    super(`waiting out GitHub's rate limit on installation ${installation}`);
+  }
+}
+
+type ApiError = { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
+
+/** GitHub's rate limits: primary (`x-ratelimit-remaining: 0` until `x-ratelimit-reset`), secondary (403/429 with `retry-after`). */
+function rateLimitOf(err: unknown): { waitMs: number; error: string } | null {
+  if (err instanceof RateLimitHold) return { waitMs: err.waitMs, error: err.message };
+  const e = err as ApiError;
+  const h = e.response?.headers ?? {};
+  if (e.status !== 403 && e.status !== 429) return null;
+  if (h['retry-after']) return { waitMs: Math.max(1, Number(h['retry-after'])) * 1000, error: `GitHub secondary rate limit (retry-after ${h['retry-after']}s)` };
+  if (h['x-ratelimit-remaining'] === '0' && h['x-ratelimit-reset']) {
+    return { waitMs: Math.max(1_000, Number(h['x-ratelimit-reset']) * 1000 - Date.now()), error: `GitHub rate limit exhausted until ${new Date(Number(h['x-ratelimit-reset']) * 1000).toISOString()}` };
+  }
+  return null;
+}
+
 /**
- * What to do after a GitHub error: rate limits pause the row without counting a failure
- * (primary: `x-ratelimit-remaining: 0` until `x-ratelimit-reset`; secondary: 403/429 with
- * `retry-after`), 5xx and network errors back off, and a 404 or 422 is permanent.
+ * What to do after a GitHub error: rate limits pause the row without counting a failure (the
+ * installation's other rows wait too, see `GithubSender.github`), 5xx and network errors back off,
+ * and a 404 or 422 is permanent.
  */
 function classify(err: unknown, attempts: number, o: { backoffBaseMs: number; backoffMaxMs: number }): Outcome {
-  const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
-  const h = e.response?.headers ?? {};
+  const e = err as ApiError;
   const backoff = Math.min(o.backoffMaxMs, o.backoffBaseMs * 2 ** Math.min(attempts, 20)) * (0.75 + Math.random() * 0.5);
-  if ((e.status === 403 || e.status === 429) && h['retry-after']) {
-    return { ok: false, rateLimited: true, retryInMs: Math.max(1, Number(h['retry-after'])) * 1000, error: `GitHub secondary rate limit (retry-after ${h['retry-after']}s)`, reason: 'rate_limited' };
-  }
-  if ((e.status === 403 || e.status === 429) && h['x-ratelimit-remaining'] === '0' && h['x-ratelimit-reset']) {
-    const wait = Math.max(1_000, Number(h['x-ratelimit-reset']) * 1000 - Date.now());
-    return { ok: false, rateLimited: true, retryInMs: wait, error: `GitHub rate limit exhausted until ${new Date(Number(h['x-ratelimit-reset']) * 1000).toISOString()}`, reason: 'rate_limited' };
-  }
+  const limit = rateLimitOf(err);
+  if (limit) return { ok: false, rateLimited: true, retryInMs: limit.waitMs, error: limit.error, reason: 'rate_limited' };
   if (e.status === 404 || e.status === 422) return { ok: false, dead: true, error: `GitHub answered ${e.status}: ${(e.message ?? '').slice(0, 300)}` };
   const what = e.status ? `GitHub answered ${e.status}` : `request to GitHub failed: ${(e.message ?? String(err)).slice(0, 200)}`;
   return { ok: false, rateLimited: false, retryInMs: backoff, error: what, reason: e.status ? 'http_error' : 'network' };

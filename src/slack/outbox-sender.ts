@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.ts';
 import { claimOutbox, completeOutbox, failOutbox, markDead, reservePostSlot } from '../db/repositories/outbox.ts';
 import type { OutboxRow } from '../db/schema.ts';
-import { changeIdOf, parseOutboxRow, type OwnedRef } from '../delivery/messages.ts';
+import { changeIdOf, kindLabel, parseOutboxRow, type OwnedRef, type ParsedFor } from '../delivery/messages.ts';
 import { changeKey } from '../domain/change.ts';
 import { deliverToSlack, PermanentError, slackError } from './slack-delivery.ts';
 import { runEvery, type PeriodicJob } from '../periodic.ts';
@@ -100,13 +100,20 @@ export class OutboxSender {
         for (const r of rows.slice(i)) await failOutbox(db, r.id, this.owner, 'waiting for Slack rate limit', paused - Date.now(), { countAttempt: false });
         return;
       }
-      const outcome = await this.deliver(row).catch((err: unknown) => classify(err, row.attempts, this.o));
+      const parsed = parseOutboxRow(row, 'slack');
+      if (!parsed.ok) {
+        // Not the contract (an unknown kind, a malformed payload, another target's kind): nothing of it is sent.
+        await markDead(db, row.id, this.owner, parsed.error);
+        this.o.onResult?.(kindLabel(row.kind), 'dead', 'unreadable');
+        this.o.logger.error({ outbox_id: row.id, kind: row.kind, channel: row.channel, error: parsed.error }, 'outbox: unreadable row (unknown kind or malformed payload); dead, nothing delivered (POST /api/outbox/:id/retry once fixed)');
+        continue;
+      }
+      const outcome = await this.deliver(row, parsed.message).catch((err: unknown) => classify(err, row.attempts, this.o));
       if (outcome.ok) continue;
       if (outcome.dead) {
         await markDead(db, row.id, this.owner, outcome.error);
         this.o.onResult?.(row.kind, 'dead', 'permanent');
-        const parsed = parseOutboxRow(row);
-        const changeId = parsed.ok ? changeIdOf(parsed.message) : null;
+        const changeId = changeIdOf(parsed.message);
         this.o.logger.error({ outbox_id: row.id, kind: row.kind, channel: row.channel, change: changeId ? changeKey(changeId) : undefined, error: outcome.error }, 'outbox: permanent Slack error; the row is dead (POST /api/outbox/:id/retry once fixed)');
         continue;
       }
@@ -120,9 +127,7 @@ export class OutboxSender {
     }
   }
 
-  private async deliver(row: OutboxRow): Promise<Outcome> {
-    const parsed = parseOutboxRow(row);
-    if (!parsed.ok) return { ok: false, dead: true, error: parsed.error };
+  private async deliver(row: OutboxRow, message: ParsedFor<'slack'>): Promise<Outcome> {
     const { database } = this.o;
     let posted: string | null = null;
     await deliverToSlack(
@@ -148,7 +153,7 @@ export class OutboxSender {
         superseded: () => this.o.onResult?.(row.kind, 'superseded'),
       },
       row,
-      parsed.message,
+      message,
     ).finally(() => {
       if (posted) this.answeredAt.set(posted, Date.now());
     });
