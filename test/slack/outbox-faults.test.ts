@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { ClickQueue, ReceiptRecovery, receiveClick } from '../../src/slack/click-inbox.ts';
 import { buildChangeInput } from '../factories/change.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
 import { createTestDatabase, onRealPostgres, truncateAll } from '../support/db.ts';
 import { callApi, spawnApp, writeConfigFile } from '../support/processes.ts';
-import { cardsFor, startSlackHarness, waitFor, type SlackHarness, workspaceUsers } from '../support/slack.ts';
+import { cardsFor, press, startSlackHarness, waitFor, type SlackHarness, workspaceUsers } from '../support/slack.ts';
 
 const PAY = 'C0PAYSEN';
 
@@ -153,6 +153,32 @@ describe('click receipts', () => {
     expect(await recovery.sweep()).toBe(1);
     expect((await h.app.api('GET', `/api/changes/${key}`)).body.escalation.claimed_by).toBeNull();
     expect(await recovery.sweep()).toBe(0);
+  });
+
+  it('when applying an Approve click fails (the database refuses the sign-off), then the clicker is told ephemerally, the error is logged, and recovery applies it later', async () => {
+    const key = (await h.app.api('POST', '/api/changes', buildChangeInput())).body.key;
+    const card = await waitFor(() => cardsFor(h.slack, PAY, key)[0], 8_000, 'card');
+    const logged = vi.spyOn(h.app.deps.logger, 'error');
+    await db.db.execute(sql.raw(`create function refuse_sign_off() returns trigger language plpgsql as $$ begin raise exception 'sign_offs is read-only for this test'; end $$`));
+    await db.db.execute(sql.raw('create trigger refuse_sign_off before insert on sign_offs for each row execute function refuse_sign_off()'));
+    try {
+      expect((await press(h, card, 'Approve', 'U0ALICE')).status).toBe(200);
+      const told = await waitFor(() => h.slack.responses.find((r) => String((r.body as { text?: string }).text).includes('could not apply that click')), 5_000, 'clicker told');
+      expect(told.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+      expect(told.context).toMatchObject({ channel: PAY, user: 'U0ALICE' });
+      await waitFor(() => logged.mock.calls.some((c) => c[1] === 'applying a click failed; its receipt is kept for recovery'), 5_000, 'error logged');
+      const call = logged.mock.calls.find((c) => c[1] === 'applying a click failed; its receipt is kept for recovery')!;
+      expect(call[0]).toMatchObject({ kind: 'approve', err: { message: expect.stringContaining('insert into "sign_offs"') } });
+      expect((await h.app.api('GET', `/api/changes/${key}/gate`)).status).toBe(202);
+    } finally {
+      await db.db.execute(sql.raw('drop trigger if exists refuse_sign_off on sign_offs'));
+      await db.db.execute(sql.raw('drop function if exists refuse_sign_off()'));
+      logged.mockRestore();
+    }
+    const recovery = new ReceiptRecovery({ deps: h.app.deps, nudge: () => h.app.sender?.nudge(), clicks: new ClickQueue() }, h.app.deps.logger, { olderThanMs: 0 });
+    expect(await recovery.sweep()).toBe(1);
+    expect((await h.app.api('GET', `/api/changes/${key}/gate`)).status).toBe(200);
+    await waitFor(() => h.slack.responses.some((r) => String((r.body as { text?: string }).text).includes(`You signed off ${key}`)), 5_000, 'clicker told the outcome');
   });
 
   const buttonsOfCard = (key: string) => JSON.stringify(cardsFor(h.slack, PAY, key)[0]?.blocks ?? []).match(/"type":"button"/g) ?? [];
