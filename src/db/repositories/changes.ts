@@ -197,11 +197,6 @@ export async function withSignOffsMany(db: DbOrTx, rows: ChangeRow[]): Promise<C
   return rows.map((r) => toChange(r, so.filter((s) => s.changeId === r.id)));
 }
 
-/** Sets or clears the claim on a pending change. */
-export async function setClaim(db: DbOrTx, id: number, user: string | null, at: Date): Promise<void> {
-  await db.update(changes).set({ claimedBy: user, claimedAt: user ? at : null, updatedAt: at }).where(eq(changes.id, id));
-}
-
 /** Pending changes whose claim is older than `before` (lapsed). */
 export async function lapsedClaims(db: DbOrTx, before: Date, limit: number): Promise<Change[]> {
   const rows = await db
