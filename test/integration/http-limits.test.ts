@@ -60,3 +60,55 @@ describe('slow and large bodies', () => {
     await waitFor(async () => (await (await fetch(`${app.url}/metrics`)).text()).includes('route="/api/incidents",status="499"'), 5_000, 'aborted request counted');
   });
 });
+
+describe('slow headers and too many connections', () => {
+  let tight: TestApp;
+  beforeAll(async () => {
+    tight = await startTestApp({ database: await createTestDatabase(), http: { requestTimeoutMs: 5_000, headersTimeoutMs: 400, maxConnections: 2 } });
+  });
+  afterAll(() => tight?.stop());
+
+  const open = () =>
+    new Promise<{ socket: Socket; closed: Promise<string> }>((resolve, reject) => {
+      const socket = connect(Number(new URL(tight.url).port), '127.0.0.1');
+      let data = '';
+      socket.on('data', (c) => (data += c));
+      const closed = new Promise<string>((r) => socket.on('close', () => r(data)));
+      socket.on('error', () => {});
+      socket.once('connect', () => resolve({ socket, closed }));
+      socket.once('error', reject);
+    });
+  const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<'still open'>((r) => setTimeout(() => r('still open'), ms))]);
+
+  it('when a client never finishes its headers, then the server answers 408 and closes it at the headers timeout, long before the request timeout', async () => {
+    const started = Date.now();
+    const { socket, closed } = await open();
+    socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const drip = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 100);
+    const text = await within(closed, 4_000);
+    clearInterval(drip);
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('when more connections than the cap are opened, then the extra one is closed at once unanswered, and a freed slot serves again', async () => {
+    const held = [await open(), await open()];
+    await new Promise((r) => setTimeout(r, 100));
+    const extra = await open();
+    extra.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(await within(extra.closed, 2_000)).toBe('');
+    for (const h of held) expect(h.socket.destroyed).toBe(false);
+
+    held[0].socket.destroy();
+    await held[0].closed;
+    const next = await waitFor(async () => {
+      const c = await open();
+      c.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      const text = await within(c.closed, 2_000);
+      return typeof text === 'string' && text.startsWith('HTTP/1.1 200') ? text : null;
+    }, 3_000, 'a freed slot');
+    expect(next).toContain('"status":"ok"');
+    held[1].socket.destroy();
+  });
+});
