@@ -197,6 +197,25 @@ describe('the required check', () => {
   });
 });
 
+describe('rate limits', () => {
+  it.each([
+    ['primary (x-ratelimit-remaining: 0 until x-ratelimit-reset)', { primaryRateLimit: 2 }],
+    ['secondary (403 with retry-after)', { secondaryRateLimit: 2 }],
+  ] as const)('when GitHub hits a %s limit, then every delivery for that installation waits until it ends, not only the limited row', async (_, fault) => {
+    gh.failNext(1, fault, { method: 'POST', path: /check-runs$/ });
+    await openPr(23, { files: ['README.md'], trailer: false });
+    const limited = await waitFor(() => gh.callsTo('POST', /check-runs$/).find((c) => c.status === 403), 10_000, 'the rate-limited call');
+    const until = 'primaryRateLimit' in fault ? (Math.floor(limited.at / 1000) + fault.primaryRateLimit) * 1000 : limited.at + fault.secondaryRateLimit * 1000;
+    // Another change of the same installation, registered while the limit holds: its read waits too.
+    await openPr(24, { files: ['docs/intro.md'], trailer: false });
+    await waitFor(() => checkRuns().filter((r) => r.conclusion === 'success').length === 2, 15_000, 'both check runs after the limit');
+    const after = gh.calls.filter((c) => c.installation === INSTALLATION && c.at > limited.at);
+    expect(after.length).toBeGreaterThan(0);
+    expect(Math.min(...after.map((c) => c.at))).toBeGreaterThanOrEqual(until - 5);
+    expect(checkRuns()).toHaveLength(2);
+  });
+});
+
 describe('deployment protection rules', () => {
   const request = (sha: string, run: number, o: { pullRequests?: number[]; environment?: string } = {}) =>
     send('deployment_protection_rule', protectionRuleEvent({ sha, callbackUrl: gh.deploymentCallbackUrl(REPO, run), installation: INSTALLATION, ...o }));
