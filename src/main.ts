@@ -133,7 +133,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningApp> {
       tokens = [{ name: 'local', token: generatedToken, scopes: ['admin'] }];
       server.setTokens(tokens, kept ? `the token generated for this server, kept in ${kept.file} (printed by npm start), or set COUNTERSIGN_API_TOKENS` : 'the token printed at start (generated for this run), or set COUNTERSIGN_API_TOKENS');
     }
-    database = opts.database ?? (await openDatabase(target!));
+    database = opts.database ?? (await openDatabase(target!, { migrationsDir: env.COUNTERSIGN_MIGRATIONS_DIR }));
     if (!opts.database) cleanup.push(() => database.close());
     await database.migrate();
   } catch (err) {
@@ -318,7 +318,7 @@ async function runCli(): Promise<void> {
       process.stderr.write(`${(err as Error).message}\n`);
       process.exit(1);
     }
-    const database = await openDatabase(target);
+    const database = await openDatabase(target, { migrationsDir: env.COUNTERSIGN_MIGRATIONS_DIR });
     await database.migrate();
     await database.close();
     release();

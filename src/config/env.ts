@@ -11,6 +11,7 @@ const envSchema = z.object({
   DATABASE_URL: optionalString.describe('postgres://… for real Postgres; unset for embedded PGlite in .data/; memory:// for in-memory PGlite'),
   COUNTERSIGN_DATA_DIR: optionalString.describe('where embedded PGlite keeps its files (default .data/pglite)'),
   COUNTERSIGN_CONFIG: optionalString.describe('path of the YAML config (default ./countersign.yml)'),
+  COUNTERSIGN_MIGRATIONS_DIR: optionalString.describe('where the migrations are, when the code runs from somewhere else (default drizzle/ in the project root)'),
   COUNTERSIGN_API_TOKENS: optionalString.describe('comma-separated name:token[:scope+scope] entries for the API (scopes: submit, read, deploy, breakglass, admin)'),
   COUNTERSIGN_MAX_BODY_BYTES: z.preprocess((v) => (v === '' || v === undefined ? String(5 * 1024 * 1024) : v), z.string().regex(/^\d+$/, 'expected a number of bytes').transform(Number)),
   LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),

@@ -19,11 +19,17 @@ export type DbOrTx = Db | Tx;
  * this file runs as src/db/client.ts (tsx, tests) or bundled into dist/main.js (`npm run build`).
  */
 export const PROJECT_ROOT = projectRoot(dirname(fileURLToPath(import.meta.url)));
-export const MIGRATIONS_DIR = process.env.COUNTERSIGN_MIGRATIONS_DIR || resolve(PROJECT_ROOT, 'drizzle');
+/** The committed migrations, unless COUNTERSIGN_MIGRATIONS_DIR (read by main.ts through the env schema) says otherwise. */
+export const DEFAULT_MIGRATIONS_DIR = resolve(PROJECT_ROOT, 'drizzle');
 
 function projectRoot(from: string): string {
   for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
   return resolve(from, '../..');
+}
+
+/** Where the database's migrations are read from (default `DEFAULT_MIGRATIONS_DIR`). */
+export interface OpenOptions {
+  migrationsDir?: string;
 }
 
 /** Advisory lock key that serialises migrations across replicas ("cs-migr" as an int). */
@@ -55,13 +61,13 @@ export function databaseTarget(url: string | undefined, dataDir: string): Databa
   throw new Error('DATABASE_URL: expected postgres://…, memory:// or unset (embedded database in .data/)');
 }
 
-async function expectedMigrations(): Promise<number> {
+async function expectedMigrations(migrationsDir: string): Promise<number> {
   const { readFileSync } = await import('node:fs');
-  const journal = JSON.parse(readFileSync(resolve(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
+  const journal = JSON.parse(readFileSync(resolve(migrationsDir, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
   return journal.entries.length;
 }
 
-function wrap(db: Db, kind: Database['kind'], run: (q: SQL) => Promise<unknown>, extra: Pick<Database, 'migrate' | 'close'> & { pglite?: PGlite }): Database {
+function wrap(db: Db, kind: Database['kind'], migrationsDir: string, run: (q: SQL) => Promise<unknown>, extra: Pick<Database, 'migrate' | 'close'> & { pglite?: PGlite }): Database {
   const rows = async <T>(q: SQL): Promise<T[]> => {
     const r = await run(q);
     return (Array.isArray(r) ? r : (r as { rows: T[] }).rows) as T[];
@@ -74,7 +80,7 @@ function wrap(db: Db, kind: Database['kind'], run: (q: SQL) => Promise<unknown>,
     ...extra,
     async ready() {
       try {
-        migrationsNeeded ??= await expectedMigrations();
+        migrationsNeeded ??= await expectedMigrations(migrationsDir);
         const [r] = await rows<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
         return r.n >= migrationsNeeded;
       } catch {
@@ -85,16 +91,17 @@ function wrap(db: Db, kind: Database['kind'], run: (q: SQL) => Promise<unknown>,
 }
 
 /** Opens real Postgres through postgres.js. Migrations run on their own single-connection client. */
-export function openPostgres(url: string, opts: { max?: number } = {}): Database {
+export function openPostgres(url: string, opts: { max?: number } & OpenOptions = {}): Database {
+  const migrationsFolder = opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
   const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 5, idle_timeout: 30 });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
-  return wrap(db, 'postgres', (q) => db.execute(q), {
+  return wrap(db, 'postgres', migrationsFolder, (q) => db.execute(q), {
     async migrate() {
       // One connection, holding a session advisory lock: replicas starting together migrate one at a time.
       const mc = postgres(url, { max: 1, onnotice: () => {} });
       try {
         await mc`select pg_advisory_lock(${MIGRATION_LOCK})`;
-        await migratePostgres(drizzlePostgres(mc), { migrationsFolder: MIGRATIONS_DIR });
+        await migratePostgres(drizzlePostgres(mc), { migrationsFolder });
         await mc`select pg_advisory_unlock(${MIGRATION_LOCK})`;
       } finally {
         await mc.end();
@@ -108,25 +115,26 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Database
  * Wraps an existing PGlite instance (tests hand in a clone of a migrated template). PGlite and its
  * drizzle driver are imported here, on first use, so a server on Postgres never loads them.
  */
-export async function fromPglite(pg: PGlite): Promise<Database> {
+export async function fromPglite(pg: PGlite, opts: OpenOptions = {}): Promise<Database> {
+  const migrationsFolder = opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
   const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
   const db = drizzle(pg, { schema }) as unknown as Db;
-  return wrap(db, 'pglite', (q) => db.execute(q), {
-    migrate: () => migrate(drizzle(pg), { migrationsFolder: MIGRATIONS_DIR }),
+  return wrap(db, 'pglite', migrationsFolder, (q) => db.execute(q), {
+    migrate: () => migrate(drizzle(pg), { migrationsFolder }),
     close: () => pg.close(),
     pglite: pg,
   });
 }
 
 /** Opens embedded PGlite, on disk (created on first run) or in memory. */
-export async function openPglite(dataDir: string | null): Promise<Database> {
+export async function openPglite(dataDir: string | null, opts: OpenOptions = {}): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const pg = dataDir ? new PGlite(dataDir) : new PGlite();
   await pg.waitReady;
-  return fromPglite(pg);
+  return fromPglite(pg, opts);
 }
 
-export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  return target.kind === 'postgres' ? openPostgres(target.url) : openPglite(target.dataDir);
+export async function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Promise<Database> {
+  return target.kind === 'postgres' ? openPostgres(target.url, opts) : openPglite(target.dataDir, opts);
 }
