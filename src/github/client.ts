@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { App } from '@octokit/app';
 import { Octokit } from '@octokit/rest';
@@ -51,6 +52,13 @@ export function githubAppSettings(env: { GITHUB_APP_ID?: string; GITHUB_APP_PRIV
   }
   if (!key || !/-----BEGIN (RSA )?PRIVATE KEY-----/.test(key)) {
     throw new ConfigError('GITHUB_APP_PRIVATE_KEY: with GITHUB_APP_ID set, give the App\'s private key (PEM; literal \\n allowed) or GITHUB_APP_PRIVATE_KEY_FILE');
+  }
+  // A garbled PEM would otherwise start fine and fail at the first GitHub call.
+  try {
+    createPrivateKey(key);
+  } catch (err) {
+    const source = env.GITHUB_APP_PRIVATE_KEY ? 'GITHUB_APP_PRIVATE_KEY' : `GITHUB_APP_PRIVATE_KEY_FILE (${env.GITHUB_APP_PRIVATE_KEY_FILE})`;
+    throw new ConfigError(`${source}: not a valid private key (${(err as Error).message}); give the .pem GitHub generated for the App`);
   }
   return { appId: env.GITHUB_APP_ID, privateKey: key, apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, '') };
 }

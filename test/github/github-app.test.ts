@@ -1,10 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { buildConfig } from '../factories/config.ts';
 import { deliver, deploymentStatusEvent, protectionRuleEvent, pullRequestEvent, WEBHOOK_SECRET } from '../factories/github.ts';
 import { generateAppKeyPair, startFakeGitHub, type FakeGitHub } from '../fakes/fake-github.ts';
 import { escalateStaleRequests } from '../../src/use-cases/escalate-stale-requests.ts';
-import { fakeClock, ONCALL_TOKEN } from '../support/app.ts';
+import { fakeClock, ONCALL_TOKEN, startTestApp } from '../support/app.ts';
 import { createTestDatabase, truncateAll } from '../support/db.ts';
 import { buttonsOf, press, startSlackHarness, waitFor, waitForCard, type SlackHarness } from '../support/slack.ts';
 
@@ -313,5 +316,44 @@ describe('deployment protection rules with github.unknown_deployments: approve',
     expect(res.body).toMatchObject({ outcome: 'approved', change: null });
     const [a] = await waitFor(() => gh.protectionRuleAnswers(REPO).filter((x) => x.runId === 108).length === 1 && gh.protectionRuleAnswers(REPO).filter((x) => x.runId === 108), 10_000, 'answer');
     expect(a).toMatchObject({ state: 'approved', comment: `no Countersign change for ${UNKNOWN}; approved because github.unknown_deployments is approve` });
+  });
+});
+
+describe('the App’s private key', () => {
+  const keyFile = (pem: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'countersign-key-')), 'app.pem');
+    writeFileSync(file, pem);
+    return file;
+  };
+  const startWith = async (env: Record<string, string>) => {
+    const own = await createTestDatabase();
+    return startTestApp({ database: own, config: buildConfig({ github: { repos: [{ repo: REPO, service: 'checkout' }] } }), env: { ...githubEnv(), GITHUB_APP_PRIVATE_KEY: '', ...env } }).catch(async (err: Error) => {
+      await own.close().catch(() => {});
+      throw err;
+    });
+  };
+  const garbled = '-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n';
+
+  it('when the key is given as GITHUB_APP_PRIVATE_KEY_FILE, then the App authenticates with it and reads the pull request', async () => {
+    const app = await startWith({ GITHUB_APP_PRIVATE_KEY_FILE: keyFile(keys.privateKeyPem) });
+    try {
+      seedPullRequest(30);
+      const res = await deliver(app.url, 'pull_request', pullRequestEvent('opened', { number: 30, login: 'alice', labels: [], sha: SHA1, installation: INSTALLATION }));
+      await waitFor(async () => (await app.api('GET', `/api/changes/${res.body.change}`)).body.risk.level === 'high', 10_000, 'read with the key from the file');
+      expect(gh.callsTo('GET', /\/pulls\/30\/files/).every((c) => c.installation === INSTALLATION && c.status === 200)).toBe(true);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it.each([
+    ['GITHUB_APP_PRIVATE_KEY', () => ({ GITHUB_APP_PRIVATE_KEY: garbled })],
+    ['GITHUB_APP_PRIVATE_KEY_FILE', () => ({ GITHUB_APP_PRIVATE_KEY_FILE: keyFile(garbled) })],
+  ])('when %s holds something that is not a private key, then the start fails naming the variable', async (variable, env) => {
+    await expect(startWith(env())).rejects.toThrow(new RegExp(`^${variable}\\b.*: not a valid private key`));
+  });
+
+  it('when GITHUB_APP_PRIVATE_KEY_FILE cannot be read, then the start fails naming the variable and the file', async () => {
+    await expect(startWith({ GITHUB_APP_PRIVATE_KEY_FILE: '/nonexistent/app.pem' })).rejects.toThrow('GITHUB_APP_PRIVATE_KEY_FILE: cannot read /nonexistent/app.pem (ENOENT)');
   });
 });
