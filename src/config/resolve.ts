@@ -17,6 +17,10 @@ export interface ResolvedConfig {
   /** `incidents.lookback` and `incidents.grace` in ms. */
   suspectWindow: SuspectWindow;
   graph: ServiceGraph;
+  /** The declared service names, in config order (unknown-service messages list them). */
+  serviceNames: ReadonlySet<string>;
+  /** A team's config by name (undefined for an unknown team). */
+  team(name: string): ParsedConfig['teams'][number] | undefined;
   /** The owning team of a service (undefined for an unknown service). */
   teamOf(service: string): string | undefined;
   /** The channel a team's cards go to: its senior channel, else the approvals channel. */
@@ -36,15 +40,18 @@ function ms(text: string): number {
 
 export function resolveConfig(cfg: ParsedConfig): ResolvedConfig {
   const teamOfService = new Map(cfg.services.map((s) => [s.name, s.team]));
+  const teamByName = new Map(cfg.teams.map((t) => [t.name, t]));
   const channelOfTeam = new Map(cfg.teams.map((t) => [t.name, t.channel ?? cfg.slack.approvals_channel]));
   return {
     escalation: { ...escalationTimings(cfg.escalation), claimTimeoutMs: ms(cfg.escalation.claim_timeout) },
     breakGlassReviewMs: ms(cfg.break_glass.review_within),
     suspectWindow: { lookbackMs: ms(cfg.incidents.lookback), graceMs: ms(cfg.incidents.grace) },
     graph: new ServiceGraph(cfg.services),
+    serviceNames: new Set(cfg.services.map((s) => s.name)),
+    team: (name) => teamByName.get(name),
     teamOf: (service) => teamOfService.get(service),
     cardChannel: (team) => channelOfTeam.get(team) ?? cfg.slack.approvals_channel,
-    enforcementOf: (team) => cfg.teams.find((t) => t.name === team)?.enforcement ?? cfg.enforcement,
+    enforcementOf: (team) => teamByName.get(team)?.enforcement ?? cfg.enforcement,
     freezes: cfg.freezes.map((f): Freeze => ({
       name: f.name,
       reason: f.reason,

@@ -69,7 +69,7 @@ export function slackNotifier(config: Config): ChangeNotifier {
         await enqueue(tx, [threadReply(config, change, reminderText(change, info))]);
         return;
       }
-      const team = config.teams.find((t) => t.name === change.team);
+      const team = config.resolved.team(change.team);
       const message = escalationMessage(change, info, { card: await cardLocation(tx, config, change), contacts: team?.escalation_contacts ?? [], usergroup: team?.escalation_usergroup });
       await enqueue(tx, [channelMessage(config.slack.escalation_channel, message)]);
     },

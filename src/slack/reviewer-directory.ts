@@ -57,7 +57,7 @@ export function slackReviewerDirectory(config: Config, client: WebClient, logger
       }
     },
     async eligibleFor(team: string) {
-      const t = config.teams.find((x) => x.name === team);
+      const t = config.resolved.team(team);
       if (!t) return new Set();
       const extra = t.seniors_usergroup ? await members(t.seniors_usergroup) : [];
       return new Set([...t.seniors, ...extra]);

@@ -51,7 +51,7 @@ export function intakeIssues(config: Config, body: unknown): { issues: FieldIssu
   const issues: FieldIssue[] = [];
   let infra: InfraSummary | null = null;
   if (!isRecord(body)) return { issues, infra };
-  const known = new Set(config.services.map((s) => s.name));
+  const known = config.resolved.serviceNames;
   const unknownService = (s: unknown, path: string) => {
     if (typeof s === 'string' && !known.has(s)) issues.push({ path, message: `unknown service "${s}"; known services: ${[...known].join(', ')}` });
   };

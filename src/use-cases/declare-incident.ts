@@ -26,7 +26,7 @@ export type DeclareResult = { ok: true; created: boolean; view: IncidentView } |
 
 /** `services[i]` issues for names the config does not know. */
 export function unknownServiceIssues(config: Config, services: string[], path = 'services'): FieldIssue[] {
-  const known = new Set(config.services.map((s) => s.name));
+  const known = config.resolved.serviceNames;
   return services.flatMap((s, i) => (known.has(s) ? [] : [{ path: `${path}[${i}]`, message: `unknown service "${s}"; known services: ${[...known].join(', ')}` }]));
 }
 

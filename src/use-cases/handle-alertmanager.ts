@@ -45,7 +45,7 @@ const str = (v: unknown): string | undefined => {
 export function alertFacts(config: Config, p: AlertmanagerPayload, now: Date): { services: string[]; severity: Severity; title: string; started_at: Date } {
   const label = config.incidents.service_label;
   const sets = [p.commonLabels, p.groupLabels, ...p.alerts.map((a) => a.labels)];
-  const known = new Set(config.services.map((s) => s.name));
+  const known = config.resolved.serviceNames;
   const services = [...new Set(sets.map((l) => str(l[label])).filter((s): s is string => !!s && known.has(s)))];
   const severityLabels = sets.map((l) => str(l.severity)).filter((s): s is string => !!s);
   const severity = mostSevere(severityLabels.map((l) => severityFromLabel(l, config.incidents.severity_map)));

@@ -149,7 +149,7 @@ export interface Deps {
 export function configReviewers(config: Config): ReviewerDirectory {
   return {
     async eligibleFor(team: string) {
-      return new Set(config.teams.find((t) => t.name === team)?.seniors ?? []);
+      return new Set(config.resolved.team(team)?.seniors ?? []);
     },
     async emailOf(user: string) {
       return config.engineers.find((e) => e.slack === user)?.email ?? null;

@@ -38,8 +38,9 @@ export async function recordDeployment(deps: Deps, key: string, input: Deploymen
     const envIssue = environmentIssue(config, input.environment);
     if (envIssue) return invalid([envIssue]);
     const service = input.service ?? change.services[0];
-    if (!config.services.some((s) => s.name === service)) {
-      return invalid([{ path: 'service', message: `unknown service "${service}"; known services: ${config.services.map((s) => s.name).join(', ')}` }]);
+    const known = config.resolved.serviceNames;
+    if (!known.has(service)) {
+      return invalid([{ path: 'service', message: `unknown service "${service}"; known services: ${[...known].join(', ')}` }]);
     }
     const now = deps.clock.now();
     const environment = input.environment.toLowerCase();

@@ -45,13 +45,12 @@ export const intakeDigest = (input: ChangeInput): string => createHash('sha256')
  */
 export async function registerChange(deps: Deps, input: ChangeInput, submittedBy: string, hints: IntakeHints = {}): Promise<RegisterResult> {
   const { config, clock } = deps;
-  const known = new Map(config.services.map((s) => [s.name, s]));
   // A pull request that will be read is not decided until then: it never passes as low risk because GitHub was slow.
   const awaitingRead = hints.github?.read === true;
   const decision = decideIntake(config, input, { body: hints.body, bot: hints.bot, awaitingRead });
   if (!decision.ok) return decision;
   const { services, author, ai, diff, labels, infra, blastRadius, outcome, status } = decision;
-  const team = known.get(services[0])!.team;
+  const team = config.resolved.teamOf(services[0])!;
   const assignee = status === 'pending' ? await chooseReviewer(deps, team, author) : null;
   const now = clock.now();
   const planSha256 = input.terraform_plan ? planDigest(input.terraform_plan) : null;

@@ -292,6 +292,19 @@ describe('parseConfig defaults', () => {
   });
 });
 
+describe('the resolved config', () => {
+  it('when the config is parsed, then the lookups every request uses are resolved once: service names in config order, teams and owning teams by name', () => {
+    const { resolved } = buildConfig();
+    expect([...resolved.serviceNames]).toEqual(['checkout', 'payments-api', 'checkout-db', 'infra', 'search-api']);
+    expect(resolved.serviceNames.has('checkout-db')).toBe(true);
+    expect(resolved.serviceNames.has('payments')).toBe(false);
+    expect(resolved.team('platform')).toMatchObject({ name: 'platform', channel: 'C0PLATSEN', seniors: ['U0CAROL', 'U0DAVE'] });
+    expect(resolved.team('nobody')).toBeUndefined();
+    expect(resolved.teamOf('checkout-db')).toBe('platform');
+    expect(resolved.cardChannel('search')).toBe('C0APPROVALS');
+  });
+});
+
 describe('formatPath', () => {
   it('when a path mixes keys and indexes, then it reads like teams[1].seniors', () => {
     expect(formatPath(['teams', 1, 'seniors'])).toBe('teams[1].seniors');

@@ -17,7 +17,7 @@ export function registerServiceRoutes(server: HttpServer, config: Config): void 
         service: service.name,
         team: service.team,
         count: radius.length,
-        services: radius.map((name) => ({ name, distance: name === service.name ? 0 : (distances.get(name) ?? null), team: config.services.find((s) => s.name === name)?.team ?? null })),
+        services: radius.map((name) => ({ name, distance: name === service.name ? 0 : (distances.get(name) ?? null), team: config.resolved.teamOf(name) ?? null })),
         summary: describeBlastRadius(radius),
       },
     };
