@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,8 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { de
 
 let out: string;
 beforeAll(async () => {
+  // Inside the project (the bundles import its node_modules); test-results/ is ignored by git and may not exist yet.
+  mkdirSync(join(ROOT, 'test-results'), { recursive: true });
   out = mkdtempSync(join(ROOT, 'test-results', 'production-build-'));
   await run(process.execPath, ['scripts/build.mjs', '--outdir', out], { cwd: ROOT });
 }, 60_000);
