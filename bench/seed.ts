@@ -11,7 +11,7 @@ export async function seedChanges(url: string, opts: { total: number; pending: n
   const now = opts.now.toISOString();
   await sql.unsafe(`
     insert into changes (source, external_id, title, services, environment, team, author, author_slack_id, ai, ai_assisted,
-      risk_level, risk_reasons, approvals_required, status, submitted_by, created_at, updated_at, decided_at, escalation_step)
+      risk_level, risk_reasons, approvals_required, status, submitted_by, created_at, round_started_at, updated_at, decided_at, escalation_step)
     select 'bench', 'seed-' || g, 'Seeded change ' || g,
       array[(array[${services.map((s) => `'${s}'`).join(',')}])[1 + g % 5]],
       'production',
@@ -21,11 +21,12 @@ export async function seedChanges(url: string, opts: { total: number; pending: n
       (array['low','medium','high','critical'])[1 + g % 4]::risk_level, '[]'::jsonb, 1,
       case when g <= ${opts.pending} then 'pending'::change_status else 'approved'::change_status end,
       'bench',
-      case when g <= ${opts.pending} then '${now}'::timestamptz - make_interval(secs => g % 600) else '${now}'::timestamptz - make_interval(mins => 60 + g % 40000) end,
+      c.created_at, c.created_at,
       '${now}'::timestamptz,
       case when g <= ${opts.pending} then null else '${now}'::timestamptz end,
       0
-    from generate_series(1, ${opts.total}) g`);
+    from generate_series(1, ${opts.total}) g,
+      lateral (select case when g <= ${opts.pending} then '${now}'::timestamptz - make_interval(secs => g % 600) else '${now}'::timestamptz - make_interval(mins => 60 + g % 40000) end as created_at) c`);
   if (opts.deployments) {
     await sql.unsafe(`
       insert into deployments (change_id, service, environment, status, ungated, deployed_at, created_at)

@@ -28,16 +28,19 @@ export async function benchSweep(): Promise<Figure> {
     let steps = 0;
     for (let r = 0; r < ROUNDS; r++) {
       // Make DUE pending changes 31 minutes old and not yet reminded: exactly what a tick finds.
-      await raw.unsafe(`update changes set created_at = $1::timestamptz - interval '31 minutes', escalation_step = 0 where id in (select id from changes where status = 'pending' order by id limit ${DUE} offset ${r * DUE})`, [now.toISOString()]);
+      // Escalation counts from the review round's start (round_started_at).
+      await raw.unsafe(`update changes set created_at = $1::timestamptz - interval '31 minutes', round_started_at = $1::timestamptz - interval '31 minutes', escalation_step = 0 where id in (select id from changes where status = 'pending' order by id limit ${DUE} offset ${r * DUE})`, [now.toISOString()]);
       const t0 = performance.now();
       const res = await escalateStaleRequests(deps);
       times.push(performance.now() - t0);
       steps += res.reminded;
     }
-    const part = (step: number, ago: string) => `(select id, created_at from changes where status = 'pending' and escalation_step = ${step} and created_at <= now() - interval '${ago}' order by created_at limit 500)`;
-    const plan = await raw.unsafe(`explain analyze select id from (${part(0, '30 minutes')} union all ${part(1, '2 hours')} union all ${part(2, '72 hours')}) d order by created_at, id limit 500`);
+    const part = (step: number, ago: string) => `(select id, round_started_at from changes where status = 'pending' and escalation_step = ${step} and round_started_at <= now() - interval '${ago}' order by round_started_at limit 500)`;
+    const plan = await raw.unsafe(`explain analyze select id from (${part(0, '30 minutes')} union all ${part(1, '2 hours')} union all ${part(2, '72 hours')}) d order by round_started_at, id limit 500`);
     await raw.end();
     const med = median(times);
+    // A sweep that found nothing due measured nothing: say so rather than report a fast empty query.
+    if (steps !== ROUNDS * DUE) throw new Error(`the sweep benchmark reminded ${steps} changes, expected ${ROUNDS * DUE}: the seeded data no longer makes them due`);
     return {
       figure: `escalation sweep, ${PENDING / 1000}k pending / ${TOTAL / 1e6}M total, ${DUE} due`,
       value: `median ${med.toFixed(1)} ms per sweep (${steps} reminders in ${ROUNDS} sweeps)`,
