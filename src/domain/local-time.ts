@@ -23,7 +23,20 @@ function offsetMs(at: number, timeZone: string): number {
  * offset is taken at midnight itself, not at `now` (which may be an hour off after the switch).
  */
 export function startOfLocalDay(now: Date, timeZone: string): Date {
-  const w = wallClock(now.getTime(), timeZone);
+  // Intake asks for today's start on every request: the last day seen per zone answers without Intl.
+  const at = now.getTime();
+  const last = lastDay.get(timeZone);
+  if (last && last.start <= at && at < last.end) return new Date(last.start);
+  const start = computeStartOfLocalDay(at, timeZone);
+  // 36 h after a local midnight is always within the next local day (days last 23 to 25 h).
+  lastDay.set(timeZone, { start: start.getTime(), end: computeStartOfLocalDay(start.getTime() + 36 * 3_600_000, timeZone).getTime() });
+  return start;
+}
+
+const lastDay = new Map<string, { start: number; end: number }>();
+
+function computeStartOfLocalDay(at: number, timeZone: string): Date {
+  const w = wallClock(at, timeZone);
   const midnightAsUtc = Date.UTC(w.y, w.m - 1, w.d);
   // Two rounds settle the offset that applies at local midnight.
   let t = midnightAsUtc - offsetMs(midnightAsUtc, timeZone);
