@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { PgDatabase, PgDialect, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -40,8 +40,12 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** Applies the committed drizzle migrations. */
   migrate(): Promise<void>;
-  /** Runs a raw query and returns its rows, whichever driver is underneath. */
-  rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  /**
+   * Runs a raw query and returns its rows, whichever driver is underneath. `prepared`: on Postgres,
+   * as a named prepared statement (parsed and planned once per connection); only for hot queries
+   * whose text takes few shapes, since each shape stays prepared on every connection.
+   */
+  rows<T = Record<string, unknown>>(query: SQL, opts?: { prepared?: boolean }): Promise<T[]>;
   /** True when the database answers and every migration is applied. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -67,9 +71,9 @@ async function expectedMigrations(migrationsDir: string): Promise<number> {
   return journal.entries.length;
 }
 
-function wrap(db: Db, kind: Database['kind'], migrationsDir: string, run: (q: SQL) => Promise<unknown>, extra: Pick<Database, 'migrate' | 'close'> & { pglite?: PGlite }): Database {
-  const rows = async <T>(q: SQL): Promise<T[]> => {
-    const r = await run(q);
+function wrap(db: Db, kind: Database['kind'], migrationsDir: string, run: (q: SQL, prepared: boolean) => Promise<unknown>, extra: Pick<Database, 'migrate' | 'close'> & { pglite?: PGlite }): Database {
+  const rows = async <T>(q: SQL, opts?: { prepared?: boolean }): Promise<T[]> => {
+    const r = await run(q, opts?.prepared === true);
     return (Array.isArray(r) ? r : (r as { rows: T[] }).rows) as T[];
   };
   let migrationsNeeded: number | null = null;
@@ -95,7 +99,14 @@ export function openPostgres(url: string, opts: { max?: number } & OpenOptions =
   const migrationsFolder = opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
   const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 5, idle_timeout: 30 });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
-  return wrap(db, 'postgres', migrationsFolder, (q) => db.execute(q), {
+  const dialect = (db as unknown as { dialect: PgDialect }).dialect;
+  const run = (q: SQL, prepared: boolean) => {
+    if (!prepared) return db.execute(q);
+    // drizzle sends its queries unprepared; the same text and parameters, prepared by postgres.js.
+    const { sql: text, params } = dialect.sqlToQuery(q);
+    return client.unsafe(text, params as never[], { prepare: true });
+  };
+  return wrap(db, 'postgres', migrationsFolder, run, {
     async migrate() {
       // One connection, holding a session advisory lock: replicas starting together migrate one at a time.
       const mc = postgres(url, { max: 1, onnotice: () => {} });

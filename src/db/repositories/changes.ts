@@ -235,7 +235,7 @@ export async function insertChangeWithEffects(database: Database, row: Omit<NewC
       intakeRows.map((r) => ({ kind: r.kind, groupKey: sql`${`${r.groupPrefix}:`} || ${created}`, channel: r.channel, payload: sql`jsonb_build_object('change_id', ${created}) || ${JSON.stringify(r.extra ?? {})}::jsonb` })),
       sql`exists (select 1 from c)`,
     )})
-    select id from c`);
+    select id from c`, { prepared: true });
   return rows.length === 1 ? Number(rows[0].id) : null;
 }
 
