@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
+import { claimStaleReceipts } from '../../src/db/repositories/inbox.ts';
 import { ClickQueue, ReceiptRecovery, receiveClick } from '../../src/slack/click-inbox.ts';
 import { buildChangeInput } from '../factories/change.ts';
 import { startFakeSlack, type SlackStandin } from '../fakes/fake-slack.ts';
@@ -179,6 +180,15 @@ describe('click receipts', () => {
     expect(await recovery.sweep()).toBe(1);
     expect((await h.app.api('GET', `/api/changes/${key}/gate`)).status).toBe(200);
     await waitFor(() => h.slack.responses.some((r) => String((r.body as { text?: string }).text).includes(`You signed off ${key}`)), 5_000, 'clicker told the outcome');
+  });
+
+  it('when recovery looks with no grace period, then a receipt written the same millisecond is found (PGlite\'s clock ticks in milliseconds)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const id = await receiveClick(db, 'release', { key: `CHG-${9000 + i}`, user: 'U0BOB' });
+      const claimed = await claimStaleReceipts(db, 0, 50, 60_000);
+      expect(claimed.map((r) => r.id)).toContain(id);
+      await db.db.execute(sql`update slack_inbox set processed_at = now() where id = ${id}`);
+    }
   });
 
   const buttonsOfCard = (key: string) => JSON.stringify(cardsFor(h.slack, PAY, key)[0]?.blocks ?? []).match(/"type":"button"/g) ?? [];

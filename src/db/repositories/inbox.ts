@@ -25,7 +25,7 @@ export async function claimStaleReceipts(database: Database, olderThanMs: number
     update slack_inbox set locked_until = now() + make_interval(secs => ${leaseMs / 1000})
     where id in (
       select id from slack_inbox
-      where processed_at is null and received_at < now() - make_interval(secs => ${olderThanMs / 1000})
+      where processed_at is null and received_at <= now() - make_interval(secs => ${olderThanMs / 1000})
         and (locked_until is null or locked_until < now())
       order by id limit ${limit}
       for update skip locked)
