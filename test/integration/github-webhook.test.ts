@@ -295,6 +295,25 @@ describe('out-of-order and replayed deliveries', () => {
     expect(await detail(key)).toMatchObject({ status: 'cancelled', round: 1 });
   });
 
+  it('when the same delivery arrives several times at once (a replay race), then exactly one is applied and the others answer duplicate_delivery', async () => {
+    const opened = pullRequestEvent('opened', { login: 'jdoe', labels: ['ai-assisted'], sha: SHA1 });
+    const delivery = crypto.randomUUID();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => send('pull_request', opened, { headers: { 'x-github-delivery': delivery } })));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    expect(answers.filter((a) => a.body.outcome === 'duplicate_delivery')).toHaveLength(4);
+  });
+
+  it('when a delivery is refused, then it is not remembered: its redelivery is checked again, not answered duplicate_delivery', async () => {
+    const delivery = crypto.randomUUID();
+    const broken = pullRequestEvent('opened', { login: 'jdoe', labels: ['ai-assisted'], sha: SHA1 });
+    broken.pull_request.title = 'x'.repeat(5000);
+    const first = await send('pull_request', broken, { headers: { 'x-github-delivery': delivery } });
+    expect(first.status).toBe(400);
+    const again = await send('pull_request', broken, { headers: { 'x-github-delivery': delivery } });
+    expect(again.status).toBe(400);
+    expect(again.body.outcome).toBeUndefined();
+  });
+
   it('when new commits start a new round on an old pull request, then escalation counts from the round’s start, not from registration', async () => {
     const key = await openAiPr();
     clock.advance(71 * 3_600_000);

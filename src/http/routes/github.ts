@@ -6,7 +6,7 @@ import { deploymentStatusEvent, handleDeploymentStatus, handleProtectionRule, pr
 import type { Deps } from '../../use-cases/ports.ts';
 import { badRequest, HttpError } from '../errors.ts';
 import type { HttpServer } from '../server.ts';
-import { rememberDelivery, seenDelivery } from '../../db/repositories/webhook-deliveries.ts';
+import { claimDelivery, releaseDelivery } from '../../db/repositories/webhook-deliveries.ts';
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
@@ -38,37 +38,51 @@ export function registerGithubRoutes(server: HttpServer, deps: Deps, opts: { sec
       const event = header(ctx.req.headers['x-github-event']) ?? '';
       const delivery = header(ctx.req.headers['x-github-delivery'])?.slice(0, 100);
       if (event === 'ping') return { status: 200, body: { event, outcome: 'pong' } };
+      const payload = () => parsePayload(body, header(ctx.req.headers['content-type']));
       // A delivery applied before (a replay, or GitHub's "Redeliver") is answered, not applied again.
-      if (delivery && (await seenDelivery(deps.database.db, 'github', delivery))) {
+      // Its id is claimed before applying (one atomic insert), so copies arriving together apply once;
+      // a delivery that is refused or fails gives its id back, so GitHub's redelivery is applied.
+      const firstDelivery = async () => !delivery || (await claimDelivery(deps.database.db, 'github', delivery, deps.clock.now()));
+      const duplicate = () => {
         ctx.log.info({ event: event.slice(0, 100), delivery }, 'github webhook: duplicate delivery');
         return { status: 200, body: { event, outcome: 'duplicate_delivery', delivery } };
-      }
-      const payload = () => parsePayload(body, header(ctx.req.headers['content-type']));
-      const remember = async () => {
-        if (delivery) await rememberDelivery(deps.database.db, 'github', delivery, deps.clock.now());
-        opts.nudge?.();
+      };
+      const applying = async <R>(apply: () => Promise<R>): Promise<R> => {
+        try {
+          const answer = await apply();
+          opts.nudge?.();
+          return answer;
+        } catch (err) {
+          if (delivery) await releaseDelivery(deps.database.db, 'github', delivery).catch(() => {});
+          throw err;
+        }
       };
       if (event === 'deployment_protection_rule' || event === 'deployment_status') {
         if (!opts.app) return { status: 202, body: { event, outcome: 'ignored', reason: `${event} needs the GitHub App (GITHUB_APP_ID)` } };
-        const result =
-          event === 'deployment_protection_rule'
-            ? await handleProtectionRule(deps, parseEvent(protectionRuleEvent, payload(), event), opts.app.apiUrl)
-            : await handleDeploymentStatus(deps, parseEvent(deploymentStatusEvent, payload(), event));
-        await remember();
-        ctx.log.info({ event, delivery, ...result }, 'github webhook');
-        return { status: result.outcome === 'ignored' ? 202 : 200, body: { event, ...result } };
+        const app = opts.app;
+        if (!(await firstDelivery())) return duplicate();
+        return applying(async () => {
+          const result =
+            event === 'deployment_protection_rule'
+              ? await handleProtectionRule(deps, parseEvent(protectionRuleEvent, payload(), event), app.apiUrl)
+              : await handleDeploymentStatus(deps, parseEvent(deploymentStatusEvent, payload(), event));
+          ctx.log.info({ event, delivery, ...result }, 'github webhook');
+          return { status: result.outcome === 'ignored' ? 202 : 200, body: { event, ...result } };
+        });
       }
       if (event !== 'pull_request') {
         ctx.log.info({ event: event.slice(0, 100), delivery }, 'github webhook: event ignored');
         return { status: 202, body: { event, outcome: 'ignored', reason: 'only pull_request, deployment_protection_rule and deployment_status events are used' } };
       }
-      const parsed = parseEvent(pullRequestEvent, payload(), event);
-      const result = await handlePullRequest(deps, parsed, { appConfigured: Boolean(opts.app) });
-      if (result.outcome === 'invalid') throw badRequest(result.issues, 'the pull request cannot be registered');
-      await remember();
-      ctx.log.info({ event, action: parsed.action, delivery, repo: parsed.repository.full_name, pr: parsed.pull_request.number, ...result }, 'github webhook');
-      const status = result.outcome === 'registered' ? 201 : result.outcome === 'ignored' ? 202 : 200;
-      return { status, body: { event, action: parsed.action, ...result } };
+      if (!(await firstDelivery())) return duplicate();
+      return applying(async () => {
+        const parsed = parseEvent(pullRequestEvent, payload(), event);
+        const result = await handlePullRequest(deps, parsed, { appConfigured: Boolean(opts.app) });
+        if (result.outcome === 'invalid') throw badRequest(result.issues, 'the pull request cannot be registered');
+        ctx.log.info({ event, action: parsed.action, delivery, repo: parsed.repository.full_name, pr: parsed.pull_request.number, ...result }, 'github webhook');
+        const status = result.outcome === 'registered' ? 201 : result.outcome === 'ignored' ? 202 : 200;
+        return { status, body: { event, action: parsed.action, ...result } };
+      });
     },
     // GitHub caps webhook payloads at 25 MB.
     { auth: false, maxBodyBytes: 25 * 1024 * 1024 },
