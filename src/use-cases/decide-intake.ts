@@ -39,6 +39,12 @@ export function environmentIssue(config: Config, environment: string): FieldIssu
   return { path: 'environment', message: `unknown environment "${environment}"; known environments: ${known.join(', ')}` };
 }
 
+/** A service name the config does not declare is refused, naming `path` and listing the declared ones. */
+export function serviceIssue(config: Config, service: string, path: string): FieldIssue | null {
+  const known = config.resolved.serviceNames;
+  return known.has(service) ? null : { path, message: `unknown service "${service}"; known services: ${[...known].join(', ')}` };
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -51,9 +57,9 @@ export function intakeIssues(config: Config, body: unknown): { issues: FieldIssu
   const issues: FieldIssue[] = [];
   let infra: InfraSummary | null = null;
   if (!isRecord(body)) return { issues, infra };
-  const known = config.resolved.serviceNames;
   const unknownService = (s: unknown, path: string) => {
-    if (typeof s === 'string' && !known.has(s)) issues.push({ path, message: `unknown service "${s}"; known services: ${[...known].join(', ')}` });
+    const issue = typeof s === 'string' ? serviceIssue(config, s, path) : null;
+    if (issue) issues.push(issue);
   };
   if (Array.isArray(body.services)) body.services.forEach((s, i) => unknownService(s, `services[${i}]`));
   else unknownService(body.service, 'service');

@@ -4,6 +4,7 @@ import type { Tx } from '../db/client.ts';
 import { appendAudit } from '../db/repositories/audit.ts';
 import { findByExternalId, insertIncident, lockExternalId } from '../db/repositories/incidents.ts';
 import type { IncidentView, Severity } from '../domain/incident.ts';
+import { serviceIssue } from './decide-intake.ts';
 import { incidentView, suspectsFor } from './get-incident.ts';
 import type { Deps } from './ports.ts';
 
@@ -26,8 +27,7 @@ export type DeclareResult = { ok: true; created: boolean; view: IncidentView } |
 
 /** `services[i]` issues for names the config does not know. */
 export function unknownServiceIssues(config: Config, services: string[], path = 'services'): FieldIssue[] {
-  const known = config.resolved.serviceNames;
-  return services.flatMap((s, i) => (known.has(s) ? [] : [{ path: `${path}[${i}]`, message: `unknown service "${s}"; known services: ${[...known].join(', ')}` }]));
+  return services.flatMap((s, i) => serviceIssue(config, s, `${path}[${i}]`) ?? []);
 }
 
 /**

@@ -10,7 +10,7 @@ import { gateOf } from '../domain/status.ts';
 import { gateContext } from './check-gate.ts';
 import { SUSPECT_ENVIRONMENT } from '../domain/suspects.ts';
 import type { Deps } from './ports.ts';
-import { environmentIssue } from './register-change.ts';
+import { environmentIssue, serviceIssue } from './decide-intake.ts';
 
 export interface DeploymentInput {
   environment: string;
@@ -38,10 +38,8 @@ export async function recordDeployment(deps: Deps, key: string, input: Deploymen
     const envIssue = environmentIssue(config, input.environment);
     if (envIssue) return invalid([envIssue]);
     const service = input.service ?? change.services[0];
-    const known = config.resolved.serviceNames;
-    if (!known.has(service)) {
-      return invalid([{ path: 'service', message: `unknown service "${service}"; known services: ${[...known].join(', ')}` }]);
-    }
+    const serviceProblem = serviceIssue(config, service, 'service');
+    if (serviceProblem) return invalid([serviceProblem]);
     const now = deps.clock.now();
     const environment = input.environment.toLowerCase();
     // Ungated: deployed without the sign-off it needs; and whether a freeze held that environment.
