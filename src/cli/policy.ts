@@ -111,7 +111,11 @@ export function formatSimulation(r: SimulationReport): string {
   if (r.changed_total === 0) out.push('Changed: none (every level and number of sign-offs stays the same)', '');
   else {
     out.push(`Changed: ${r.changed_total} change${r.changed_total === 1 ? '' : 's'}${r.changed_total > r.changed.length ? ` (the first ${r.changed.length}, oldest first)` : ''} (level/sign-offs)`);
-    const title = (t: string) => (t.length > 50 ? `${t.slice(0, 49)}…` : t);
+    // Titles come from outside: control characters (terminal escapes, newlines) never reach the terminal.
+    const title = (raw: string) => {
+      const t = raw.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+      return t.length > 50 ? `${t.slice(0, 49)}…` : t;
+    };
     out.push(...table([['key', 'title', 'current', 'candidate', 'rules'], ...r.changed.map((c) => [c.key, title(c.title), `${c.from.level}/${c.from.approvals_required}`, `→ ${c.to.level}/${c.to.approvals_required}`, c.rules.join(', ') || '(none)'])], [false, false, false, false, false]), '');
   }
   const how = r.assignment === 'least_loaded' ? 'expected: least-loaded assignment under the candidate' : 'expected: each request split equally among the eligible seniors';

@@ -215,3 +215,23 @@ describe('simulationReport', () => {
     expect(report.load.filter((l) => l.team === 'payments').map((l) => [l.senior, l.expected])).toEqual([['U0ALICE', 1.5], ['U0BOB', 1.5]]);
   });
 });
+
+describe('formatSimulation (the CLI table)', () => {
+  it('when a changed title carries terminal escapes or newlines, then none of them reaches the output', async () => {
+    const { formatSimulation } = await import('../../src/cli/policy.ts');
+    const totals = { by_level: { low: 0, medium: 0, high: 1, critical: 0 }, needing_sign_off: 1, by_team: { payments: { needing_sign_off: 1 } } };
+    const out = formatSimulation({
+      window: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-08T00:00:00.000Z', working_days: 5 },
+      changes: 1,
+      current: totals,
+      candidate: totals,
+      changed_total: 1,
+      changed: [{ key: 'CHG-1', title: 'Fix\u001b[2J\u001b]8;;https://evil.example\u0007 login\nCHG-2  fake row', from: { level: 'low', approvals_required: 0 }, to: { level: 'high', approvals_required: 1 }, rules: ['r'] }],
+      assignment: 'least_loaded',
+      actual_from: 'assigned_to',
+      load: [],
+    });
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    expect(out.split('\n').filter((l) => l.includes('CHG-2'))).toEqual([expect.stringContaining('CHG-1')]);
+  });
+});
