@@ -1,12 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/domain/types.ts';
 import { recordSignOff } from '../../src/use-cases/record-sign-off.ts';
 import { buildConfig } from '../factories/config.ts';
 import { deliver, protectionRuleEvent, pullRequestEvent, WEBHOOK_SECRET } from '../factories/github.ts';
-import { generateAppKeyPair, startFakeGitHub, type FakeGitHub } from '../fakes/fake-github.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { createTestDatabase, truncateAll } from '../support/db.ts';
+import { truncateAll } from '../support/db.ts';
+import { useFakeGitHub } from '../support/github.ts';
 import { waitFor } from '../support/slack.ts';
 
 /**
@@ -19,25 +18,16 @@ import { waitFor } from '../support/slack.ts';
 const REPO = 'acme/shop';
 const INSTALLATION = 4242;
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
-const keys = generateAppKeyPair();
 const config = buildConfig({ github: { repos: [{ repo: REPO, service: 'checkout' }] } });
 
-let gh: FakeGitHub;
-let db: Database;
 const running: TestApp[] = [];
 
-beforeAll(async () => {
-  gh = await startFakeGitHub({ appId: 123, publicKey: keys.publicKeyPem, installations: [{ id: INSTALLATION, account: 'acme', repos: [REPO] }] });
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await gh?.stop();
-  await db?.close().catch(() => {});
-});
+const world = useFakeGitHub({ installation: INSTALLATION, repo: REPO });
+const { keys } = world;
 beforeEach(async () => {
-  await truncateAll(db);
-  gh.reset();
-  gh.clearFaults();
+  await truncateAll(world.db);
+  world.gh.reset();
+  world.gh.clearFaults();
 });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((a) => a.stop()));
@@ -46,10 +36,10 @@ afterEach(async () => {
 /** One app process on the shared database (Slack off: the GitHub App is its only outside party). */
 async function startApp(): Promise<TestApp> {
   const app = await startTestApp({
-    database: db,
+    database: world.db,
     keepDatabase: true,
     config,
-    env: { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem, GITHUB_API_URL: gh.baseUrl },
+    env: { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem, GITHUB_API_URL: world.gh.baseUrl },
   });
   running.push(app);
   return app;
@@ -60,13 +50,13 @@ async function stopApp(app: TestApp): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const answers = (run: number) => gh.protectionRuleAnswers(REPO).filter((a) => a.runId === run);
+const answers = (run: number) => world.gh.protectionRuleAnswers(REPO).filter((a) => a.runId === run);
 const request = (app: TestApp, run: number, pr: number) =>
-  deliver(app.url, 'deployment_protection_rule', protectionRuleEvent({ sha: SHA, callbackUrl: gh.deploymentCallbackUrl(REPO, run), installation: INSTALLATION, pullRequests: [pr] }));
+  deliver(app.url, 'deployment_protection_rule', protectionRuleEvent({ sha: SHA, callbackUrl: world.gh.deploymentCallbackUrl(REPO, run), installation: INSTALLATION, pullRequests: [pr] }));
 
 /** An AI-assisted PR by alice touching src/auth/: once read, it waits for one payments senior. */
 async function pendingChange(app: TestApp, number: number): Promise<string> {
-  gh.setPullRequest(REPO, number, {
+  world.gh.setPullRequest(REPO, number, {
     files: [{ filename: 'src/auth/session.ts', additions: 10, deletions: 2 }],
     commits: [{ message: 'Tighten session checks\n\nAssisted-by: Claude <noreply@anthropic.com>', sha: SHA }],
     pr: { head_sha: SHA, user: 'alice' },

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.ts';
 import { watchFreezes } from '../../src/use-cases/watch-freezes.ts';
 import { buildChangeInput } from '../factories/change.ts';
 import { buildConfig } from '../factories/config.ts';
 import { deliver, protectionRuleEvent, pullRequestEvent, WEBHOOK_SECRET } from '../factories/github.ts';
-import { generateAppKeyPair, startFakeGitHub, type FakeGitHub } from '../fakes/fake-github.ts';
 import { fakeClock, ONCALL_TOKEN } from '../support/app.ts';
-import { createTestDatabase, truncateAll } from '../support/db.ts';
+import { truncateAll } from '../support/db.ts';
+import { useFakeGitHub } from '../support/github.ts';
 import { cardsFor, press, startSlackHarness, textOf, waitFor, waitForCard, type SlackHarness } from '../support/slack.ts';
 
 /**
@@ -24,34 +23,25 @@ const ESCALATE = 'C0ESCALATE';
 const SHA1 = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const SHA2 = 'b2c3d4e5f60718293a4b5c6d7e8f901234567890';
 
-const keys = generateAppKeyPair();
-let gh: FakeGitHub;
-let db: Database;
 
-beforeAll(async () => {
-  gh = await startFakeGitHub({ appId: 123, publicKey: keys.publicKeyPem, installations: [{ id: INSTALLATION, account: 'acme', repos: [REPO] }] });
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await gh?.stop();
-  await db?.close().catch(() => {});
-});
+const world = useFakeGitHub({ installation: INSTALLATION, repo: REPO });
+const { keys } = world;
 
-const githubEnv = () => ({ GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem, GITHUB_API_URL: gh.baseUrl });
+const githubEnv = () => ({ GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem, GITHUB_API_URL: world.gh.baseUrl });
 
 /** One harness per describe: each has its own config (shadow teams, freezes) and clock. */
 function harness(config: Record<string, unknown>, clock = fakeClock()) {
   const ctx = { h: undefined as unknown as SlackHarness, clock };
   beforeAll(async () => {
-    ctx.h = await startSlackHarness({ database: db, clock, keepDatabase: true, config: buildConfig({ github: { repos: [{ repo: REPO, service: 'checkout' }] }, ...config }), env: githubEnv() });
+    ctx.h = await startSlackHarness({ database: world.db, clock, keepDatabase: true, config: buildConfig({ github: { repos: [{ repo: REPO, service: 'checkout' }] }, ...config }), env: githubEnv() });
   });
   afterAll(async () => {
     await ctx.h?.stop();
   });
   beforeEach(async () => {
     await waitFor(async () => (await ctx.h.app.api('GET', '/api/outbox/stats')).body.pending === 0, 10_000, 'outbox drained');
-    await truncateAll(db);
-    gh.reset();
+    await truncateAll(world.db);
+    world.gh.reset();
     ctx.h.slack.reset();
   });
   return ctx;
@@ -66,7 +56,7 @@ const register = async (h: SlackHarness, overrides: Record<string, unknown> = {}
 const lowRisk = { author: { github: 'alice' }, ai_assisted: false, ai_tool: undefined, diff: { files_changed: 1, additions: 3, deletions: 1, paths: ['README.md'] } };
 
 function seedPullRequest(number: number, files: string[], sha = SHA1) {
-  gh.setPullRequest(REPO, number, {
+  world.gh.setPullRequest(REPO, number, {
     files: files.map((filename) => ({ filename, additions: 10, deletions: 2 })),
     commits: [{ message: 'Tighten session checks\n\nAssisted-by: Claude <noreply@anthropic.com>', sha }],
     pr: { head_sha: sha, user: 'alice' },
@@ -130,13 +120,13 @@ describe('shadow mode', () => {
     expect(opened.status).toBe(201);
     const key = opened.body.change;
     await waitFor(async () => (await h.app.api('GET', `/api/changes/${key}`)).body.risk.level === 'high', 10_000, 'read and decided');
-    const run = await waitFor(() => gh.checkRuns(REPO).find((r) => r.conclusion === 'neutral'), 10_000, 'neutral check run');
+    const run = await waitFor(() => world.gh.checkRuns(REPO).find((r) => r.conclusion === 'neutral'), 10_000, 'neutral check run');
     expect(run.output.title).toBe('Shadow mode: would wait for sign-off');
     expect(run.output.summary).toContain('Waiting for senior sign-off');
 
-    const rule = await deliver(h.app.url, 'deployment_protection_rule', protectionRuleEvent({ sha: SHA1, callbackUrl: gh.deploymentCallbackUrl(REPO, 301), installation: INSTALLATION, pullRequests: [21] }));
+    const rule = await deliver(h.app.url, 'deployment_protection_rule', protectionRuleEvent({ sha: SHA1, callbackUrl: world.gh.deploymentCallbackUrl(REPO, 301), installation: INSTALLATION, pullRequests: [21] }));
     expect(rule.body).toMatchObject({ outcome: 'approved', change: key });
-    const [answer] = await waitFor(() => gh.protectionRuleAnswers(REPO).filter((a) => a.runId === 301).length === 1 && gh.protectionRuleAnswers(REPO).filter((a) => a.runId === 301), 10_000, 'answer');
+    const [answer] = await waitFor(() => world.gh.protectionRuleAnswers(REPO).filter((a) => a.runId === 301).length === 1 && world.gh.protectionRuleAnswers(REPO).filter((a) => a.runId === 301), 10_000, 'answer');
     expect(answer).toMatchObject({ state: 'approved', comment: `Shadow mode: ${key} would have waited for sign-off; Countersign is not blocking deploys yet` });
   });
 });
@@ -222,13 +212,13 @@ describe('freeze windows', () => {
 
   it('when a GitHub deployment of an approved change is requested during a freeze, then it is held and approved exactly once when the freeze ends; a rejected change’s is rejected at once', async () => {
     const { h } = ctx;
-    const answers = (run: number) => gh.protectionRuleAnswers(REPO).filter((a) => a.runId === run);
-    gh.setPullRequest(REPO, 31, { files: [{ filename: 'README.md', additions: 1, deletions: 0 }], commits: [{ message: 'Typo', sha: SHA1 }], pr: { head_sha: SHA1, user: 'alice' } });
+    const answers = (run: number) => world.gh.protectionRuleAnswers(REPO).filter((a) => a.runId === run);
+    world.gh.setPullRequest(REPO, 31, { files: [{ filename: 'README.md', additions: 1, deletions: 0 }], commits: [{ message: 'Typo', sha: SHA1 }], pr: { head_sha: SHA1, user: 'alice' } });
     const key = (await deliver(h.app.url, 'pull_request', pullRequestEvent('opened', { number: 31, login: 'alice', labels: [], sha: SHA1, installation: INSTALLATION }))).body.change;
     await waitFor(async () => (await h.app.api('GET', `/api/changes/${key}`)).body.status === 'approved', 10_000, 'approved on read');
 
     clock.set(new Date('2026-11-02T12:30:00Z'));
-    const held = await deliver(h.app.url, 'deployment_protection_rule', protectionRuleEvent({ sha: SHA1, callbackUrl: gh.deploymentCallbackUrl(REPO, 401), installation: INSTALLATION, pullRequests: [31] }));
+    const held = await deliver(h.app.url, 'deployment_protection_rule', protectionRuleEvent({ sha: SHA1, callbackUrl: world.gh.deploymentCallbackUrl(REPO, 401), installation: INSTALLATION, pullRequests: [31] }));
     expect(held.body).toMatchObject({ outcome: 'held', change: key });
     await watchFreezes(h.app.deps);
     await new Promise((r) => setTimeout(r, 300));
@@ -248,7 +238,7 @@ describe('freeze windows', () => {
     seedPullRequest(32, ['src/auth/session.ts'], SHA2);
     const risky = (await deliver(h.app.url, 'pull_request', pullRequestEvent('opened', { number: 32, login: 'alice', labels: [], sha: SHA2, installation: INSTALLATION }))).body.change;
     const card = await waitForCard(h.slack, PAY, risky);
-    expect((await deliver(h.app.url, 'deployment_protection_rule', protectionRuleEvent({ sha: SHA2, callbackUrl: gh.deploymentCallbackUrl(REPO, 402), installation: INSTALLATION, pullRequests: [32] }))).body.outcome).toBe('held');
+    expect((await deliver(h.app.url, 'deployment_protection_rule', protectionRuleEvent({ sha: SHA2, callbackUrl: world.gh.deploymentCallbackUrl(REPO, 402), installation: INSTALLATION, pullRequests: [32] }))).body.outcome).toBe('held');
     await press(h, card, 'Reject', 'U0BOB');
     const modal = await waitFor(() => h.slack.views.find((v) => !v.closed), 5_000, 'reject modal');
     await h.slack.sendViewSubmission(h.events, { user_id: 'U0BOB', view: { callback_id: String(modal.view.callback_id), private_metadata: String(modal.view.private_metadata), state: { values: { reject_reason: { reason: { type: 'plain_text_input', value: 'unsafe' } } } } } });
